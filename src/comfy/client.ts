@@ -1,0 +1,232 @@
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { z } from 'zod';
+import type { Logger } from '../logger.js';
+import { ComfyHttpError, ComfyUnavailableError, PromptRejectedError, type NodeProblem } from './errors.js';
+
+/** A file ComfyUI produced, as its output entries name it. */
+export const fileRefSchema = z.looseObject({
+  filename: z.string(),
+  subfolder: z.string().default(''),
+  type: z.string().default('output'),
+  format: z.string().optional(),
+});
+export type FileRef = z.infer<typeof fileRefSchema>;
+
+const historyEntrySchema = z.looseObject({
+  outputs: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  status: z
+    .looseObject({
+      status_str: z.string().optional(),
+      completed: z.boolean().optional(),
+      messages: z.array(z.tuple([z.string(), z.record(z.string(), z.unknown())])).default([]),
+    })
+    .optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+const queueItem = z.array(z.unknown()).min(2);
+const queueSchema = z.looseObject({ queue_running: z.array(queueItem), queue_pending: z.array(queueItem) });
+
+const nodeErrorsSchema = z
+  .record(
+    z.string(),
+    z.looseObject({
+      errors: z
+        .array(
+          z.looseObject({
+            type: z.string().default(''),
+            message: z.string().default(''),
+            details: z.string().default(''),
+            extra_info: z.looseObject({ input_name: z.string().optional() }).optional(),
+          }),
+        )
+        .default([]),
+      class_type: z.string().default('?'),
+    }),
+  )
+  .default({});
+
+const promptResponseSchema = z.looseObject({ prompt_id: z.string(), number: z.number().optional(), node_errors: nodeErrorsSchema });
+const promptErrorSchema = z.looseObject({
+  error: z.union([z.looseObject({ type: z.string().default(''), message: z.string().default(''), details: z.string().default('') }), z.string()]),
+  node_errors: nodeErrorsSchema,
+});
+
+export type ObjectInfo = Record<string, { input?: { required?: Record<string, unknown>; optional?: Record<string, unknown> }; [k: string]: unknown }>;
+
+export interface ComfyClient {
+  readonly baseUrl: string;
+  submit(prompt: unknown, opts: { promptId: string; clientId: string }): Promise<{ promptId: string; number?: number }>;
+  /** undefined until the prompt has finished (ComfyUI answers {} for unknown and unfinished ids alike). */
+  history(promptId: string): Promise<HistoryEntry | undefined>;
+  /** Running and pending prompt ids; pending sorted into run order. */
+  queue(): Promise<{ running: string[]; pending: string[] }>;
+  download(ref: FileRef, destPath: string): Promise<number>;
+  upload(bytes: Uint8Array, filename: string): Promise<string>;
+  interrupt(promptId: string): Promise<void>;
+  deleteQueued(promptIds: string[]): Promise<void>;
+  objectInfo(): Promise<ObjectInfo>;
+  systemStats(): Promise<Record<string, unknown>>;
+}
+
+export interface ComfyClientDeps {
+  baseUrl: string;
+  logger: Logger;
+  fetch?: typeof fetch;
+  /** Per-request timeout for small JSON calls. Downloads get no overall timeout, only this for the headers. */
+  requestTimeoutMs?: number;
+}
+
+export function createComfyClient(deps: ComfyClientDeps): ComfyClient {
+  const { baseUrl } = deps;
+  const doFetch = deps.fetch ?? fetch;
+  const timeoutMs = deps.requestTimeoutMs ?? 30_000;
+  const log = deps.logger.child({ module: 'comfy-http', instance: baseUrl });
+
+  async function request(method: string, path: string, body?: string | FormData, headers?: Record<string, string>): Promise<Response> {
+    let res: Response;
+    try {
+      res = await doFetch(baseUrl + path, { method, body, headers, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      throw new ComfyUnavailableError(baseUrl, `${method} ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    if (res.status >= 500) {
+      const text = await res.text().catch(() => '');
+      throw new ComfyUnavailableError(baseUrl, `${method} ${path} answered ${res.status}: ${text.slice(0, 200)}`);
+    }
+    return res;
+  }
+
+  async function json<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+    const res = await request(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? undefined : { 'content-type': 'application/json' });
+    const text = await res.text();
+    if (!res.ok) throw new ComfyHttpError(method, path, res.status, text);
+    return schema.parse(JSON.parse(text));
+  }
+
+  /** Several POSTs answer 200 with an empty body: never parse it. */
+  async function post(path: string, body: unknown): Promise<void> {
+    const res = await request('POST', path, JSON.stringify(body), { 'content-type': 'application/json' });
+    const text = await res.text();
+    if (!res.ok) throw new ComfyHttpError('POST', path, res.status, text);
+  }
+
+  return {
+    baseUrl,
+
+    async submit(prompt, { promptId, clientId }) {
+      const res = await request('POST', '/prompt', JSON.stringify({ prompt, client_id: clientId, prompt_id: promptId }), {
+        'content-type': 'application/json',
+      });
+      const text = await res.text();
+      if (res.status === 400) {
+        const parsed = promptErrorSchema.safeParse(safeJson(text));
+        if (!parsed.success) throw new PromptRejectedError('bad_request', text.slice(0, 300), []);
+        const e = parsed.data.error;
+        const reason = typeof e === 'string' ? e : [e.message, e.details].filter(Boolean).join(': ');
+        throw new PromptRejectedError(typeof e === 'string' ? 'error' : e.type, reason, problemsOf(parsed.data.node_errors));
+      }
+      if (!res.ok) throw new ComfyHttpError('POST', '/prompt', res.status, text);
+      const ok = promptResponseSchema.parse(safeJson(text));
+      // A 200 can still carry node_errors: only the valid outputs run (ComfyUI #9076). Treat it as a rejection.
+      const problems = problemsOf(ok.node_errors);
+      if (problems.length > 0) {
+        await post('/queue', { delete: [ok.prompt_id] }).catch(() => undefined);
+        throw new PromptRejectedError('prompt_outputs_failed_validation', 'some outputs failed validation', problems);
+      }
+      log.debug({ promptId: ok.prompt_id, number: ok.number }, 'prompt queued');
+      return { promptId: ok.prompt_id, number: ok.number };
+    },
+
+    async history(promptId) {
+      const all = await json('GET', `/history/${encodeURIComponent(promptId)}`, z.record(z.string(), z.unknown()));
+      const entry = all[promptId];
+      return entry === undefined ? undefined : historyEntrySchema.parse(entry);
+    },
+
+    async queue() {
+      const q = await json('GET', '/queue', queueSchema);
+      // queue_pending is in heap order: sort by number, then prompt id, to get run order (comfyui-api.md §2.3).
+      const pending = [...q.queue_pending].sort((a, b) => {
+        const na = Number(a[0]);
+        const nb = Number(b[0]);
+        return na !== nb ? na - nb : String(a[1]).localeCompare(String(b[1]));
+      });
+      return { running: q.queue_running.map((i) => String(i[1])), pending: pending.map((i) => String(i[1])) };
+    },
+
+    async download(ref, destPath) {
+      const qs = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type });
+      const res = await request('GET', `/view?${qs}`);
+      if (!res.ok || !res.body) throw new ComfyHttpError('GET', '/view', res.status, await res.text().catch(() => ''));
+      const tmp = `${destPath}.part`;
+      const counter = { bytes: 0 };
+      const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+      body.on('data', (chunk: Buffer) => (counter.bytes += chunk.length));
+      try {
+        await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
+        await rename(tmp, destPath);
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        throw new ComfyUnavailableError(baseUrl, `download of ${ref.filename} failed: ${(err as Error).message}`, { cause: err });
+      }
+      return counter.bytes;
+    },
+
+    async upload(bytes, filename) {
+      const form = new FormData();
+      form.append('image', new Blob([bytes]), filename);
+      form.append('type', 'input');
+      const res = await request('POST', '/upload/image', form);
+      const text = await res.text();
+      if (!res.ok) throw new ComfyHttpError('POST', '/upload/image', res.status, text);
+      // Always use the returned name: collisions are renamed "x (1).png" (comfyui-api.md §2.7).
+      const parsed = z.looseObject({ name: z.string(), subfolder: z.string().default('') }).parse(safeJson(text));
+      return parsed.subfolder ? `${parsed.subfolder}/${parsed.name}` : parsed.name;
+    },
+
+    interrupt: (promptId) => post('/interrupt', { prompt_id: promptId }),
+    deleteQueued: (promptIds) => post('/queue', { delete: promptIds }),
+    objectInfo: () => json('GET', '/object_info', z.record(z.string(), z.looseObject({})) as z.ZodType<ObjectInfo>),
+    systemStats: () => json('GET', '/system_stats', z.record(z.string(), z.unknown())),
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function problemsOf(nodeErrors: z.infer<typeof nodeErrorsSchema>): NodeProblem[] {
+  return Object.entries(nodeErrors).flatMap(([nodeId, ne]) =>
+    ne.errors.map((e) => ({
+      nodeId,
+      classType: ne.class_type,
+      type: e.type,
+      message: e.message,
+      details: e.details,
+      inputName: e.extra_info?.input_name,
+    })),
+  );
+}
+
+/** Every {filename, type} entry under any key of a node's UI output (images, gifs, audio, …). */
+export function fileRefsOf(output: Record<string, unknown> | undefined | null): FileRef[] {
+  if (!output) return [];
+  const refs: FileRef[] = [];
+  for (const value of Object.values(output)) {
+    if (!Array.isArray(value)) continue;
+    for (const item of value) {
+      const parsed = fileRefSchema.safeParse(item);
+      if (parsed.success) refs.push(parsed.data);
+    }
+  }
+  return refs;
+}

@@ -1,0 +1,256 @@
+import type { Logger } from '../logger.js';
+import { fileRefsOf, type ComfyClient, type FileRef, type HistoryEntry } from './client.js';
+import { ExecutionError, InterruptedError, JobTimeoutError, PromptLostError } from './errors.js';
+import type { PreviewFrame } from './messages.js';
+import type { ComfySocket, SocketEvent } from './socket.js';
+
+/**
+ * Runs one prompt on one ComfyUI instance and follows it to the end:
+ *   (check history/queue: resume) → submit → follow WS → done | failed | interrupted | timed out
+ * It never depends on seeing executing{node:null}: after a socket drop, and whenever our prompt has been
+ * silent for pollIntervalMs, it asks /history and /queue (comfyui-api.md §6.5–6.6).
+ */
+export type RunEvent =
+  | { kind: 'pending'; position: number }
+  | { kind: 'started' }
+  | { kind: 'cached'; nodes: string[] }
+  | { kind: 'executing'; node: string }
+  | { kind: 'progress'; node?: string; value: number; max: number }
+  | { kind: 'preview'; frame: PreviewFrame }
+  | { kind: 'executed'; node: string };
+
+export interface RunResult {
+  /** Output files per node id, in node order as history lists them. */
+  outputs: Record<string, FileRef[]>;
+  /** How this attempt found the prompt: submitted now, already queued/running, or already finished. */
+  resumedFrom: 'submit' | 'queue' | 'history';
+}
+
+export interface RunOptions {
+  promptId: string;
+  graph: unknown;
+  signal?: AbortSignal;
+  timeoutMs: number;
+  onEvent?: (e: RunEvent) => void;
+  pollIntervalMs?: number;
+  heartbeatMs?: number;
+}
+
+export interface RunDeps {
+  client: ComfyClient;
+  socket: ComfySocket;
+  logger: Logger;
+}
+
+type Outcome = { ok: true; entry?: HistoryEntry } | { ok: false; error: Error };
+
+export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunResult> {
+  const { client, socket } = deps;
+  const { promptId } = opts;
+  const log = deps.logger.child({ promptId });
+  const pollMs = opts.pollIntervalMs ?? 15_000;
+  const emit = (e: RunEvent) => {
+    try {
+      opts.onEvent?.(e);
+    } catch (err) {
+      log.error({ err }, 'run event handler threw');
+    }
+  };
+
+  let settle: (o: Outcome) => void = () => undefined;
+  const finished = new Promise<Outcome>((resolve) => (settle = resolve));
+  let isSettled = false;
+  const finish = (o: Outcome) => {
+    if (isSettled) return;
+    isSettled = true;
+    settle(o);
+  };
+
+  let started = false;
+  let lastNode: string | undefined;
+  let lastActivity = Date.now();
+  let polling = false;
+  let lastPositionPoll = 0;
+  const startedAt = Date.now();
+
+  /** Ask ComfyUI where the prompt is; settles the run when it has finished or vanished. */
+  async function poll(reason: string) {
+    if (polling || isSettled) return;
+    polling = true;
+    try {
+      const entry = await client.history(promptId);
+      if (entry) {
+        log.info({ reason }, 'prompt found finished in /history');
+        finish(outcomeOf(entry));
+        return;
+      }
+      const q = await client.queue();
+      if (q.running.includes(promptId)) {
+        if (!started) {
+          started = true;
+          emit({ kind: 'started' });
+        }
+        return;
+      }
+      const pos = q.pending.indexOf(promptId);
+      if (pos >= 0) {
+        emit({ kind: 'pending', position: pos });
+        return;
+      }
+      // Finished between the two calls?
+      const again = await client.history(promptId);
+      finish(again ? outcomeOf(again) : { ok: false, error: new PromptLostError(promptId, client.baseUrl) });
+    } catch (err) {
+      // ComfyUI unreachable for the moment: keep waiting; the timeout bounds the wait.
+      log.warn({ err, reason }, 'poll failed; will retry');
+    } finally {
+      polling = false;
+    }
+  }
+
+  function onSocket(event: SocketEvent) {
+    if (event.kind === 'connected') {
+      if (event.isReconnect) void poll('socket reconnected');
+      return;
+    }
+    if (event.kind === 'disconnected') return;
+    if (event.kind === 'preview') {
+      lastActivity = Date.now();
+      emit({ kind: 'preview', frame: event.frame });
+      return;
+    }
+    const m = event.message;
+    if (m.type === 'status') {
+      // Queue changed. Only while still waiting does our position matter; throttle the /queue calls.
+      if (!started && Date.now() - lastPositionPoll > 2000) {
+        lastPositionPoll = Date.now();
+        void poll('queue changed');
+      }
+      return;
+    }
+    lastActivity = Date.now();
+    if (!started && m.type !== 'execution_error' && m.type !== 'execution_interrupted') {
+      started = true;
+      emit({ kind: 'started' });
+    }
+    switch (m.type) {
+      case 'execution_cached':
+        emit({ kind: 'cached', nodes: m.data.nodes });
+        break;
+      case 'executing':
+        if (m.data.node === null) finish({ ok: true }); // outcome read from /history below
+        else {
+          lastNode = m.data.node;
+          emit({ kind: 'executing', node: m.data.node });
+        }
+        break;
+      case 'progress':
+        emit({ kind: 'progress', node: m.data.node ?? lastNode, value: m.data.value, max: m.data.max });
+        break;
+      case 'executed':
+        emit({ kind: 'executed', node: m.data.node });
+        break;
+      case 'execution_success':
+        finish({ ok: true });
+        break;
+      case 'execution_error':
+        // A blocked-execution error is informational; execution continues (comfyui-api.md §3.1).
+        if (m.data.exception_type === 'ExecutionBlocked') break;
+        finish({
+          ok: false,
+          error: new ExecutionError(m.data.node_id ?? '?', m.data.node_type ?? '?', m.data.exception_type ?? 'Error', m.data.exception_message ?? ''),
+        });
+        break;
+      case 'execution_interrupted':
+        finish({ ok: false, error: new InterruptedError(m.data.node_id, m.data.node_type) });
+        break;
+      default:
+        break;
+    }
+  }
+
+  const unsubscribe = socket.subscribe(promptId, onSocket);
+  const timers: NodeJS.Timeout[] = [];
+  const onAbort = () => {
+    log.info('cancel requested; removing from queue and interrupting');
+    void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]);
+    finish({ ok: false, error: new InterruptedError(lastNode) });
+  };
+
+  try {
+    let resumedFrom: RunResult['resumedFrom'] = 'submit';
+    // Idempotence: a retried job first looks for the run it may already have paid for.
+    const prior = await client.history(promptId);
+    if (prior) {
+      resumedFrom = 'history';
+      finish(outcomeOf(prior));
+    } else {
+      const q = await client.queue();
+      if (q.running.includes(promptId) || q.pending.includes(promptId)) {
+        resumedFrom = 'queue';
+        log.info('prompt already in the ComfyUI queue; re-attaching');
+        await socket.ready().catch((err) => log.warn({ err }, 'no socket; following by polling'));
+        void poll('re-attach');
+      } else {
+        await socket.ready().catch((err) => log.warn({ err }, 'no socket yet; submitting anyway and polling'));
+        if (opts.signal?.aborted) throw new InterruptedError();
+        const { number } = await client.submit(opts.graph, { promptId, clientId: socket.clientId });
+        log.info({ number }, 'prompt submitted');
+      }
+    }
+
+    if (opts.signal) {
+      if (opts.signal.aborted) onAbort();
+      else opts.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    timers.push(
+      setTimeout(() => {
+        log.warn({ lastNode }, 'job timed out; interrupting');
+        void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]);
+        finish({ ok: false, error: new JobTimeoutError(Date.now() - startedAt, lastNode) });
+      }, opts.timeoutMs),
+      setInterval(() => {
+        if (Date.now() - lastActivity >= pollMs) void poll('prompt silent');
+      }, pollMs),
+      setInterval(() => {
+        log.info({ elapsedS: Math.round((Date.now() - startedAt) / 1000), lastNode, started }, 'still running');
+      }, opts.heartbeatMs ?? 60_000),
+    );
+
+    const outcome = await finished;
+    if (!outcome.ok) throw outcome.error;
+    const entry = outcome.entry ?? (await readHistory(client, promptId));
+    const final = outcomeOf(entry);
+    if (!final.ok) throw final.error;
+    const outputs: Record<string, FileRef[]> = {};
+    for (const [node, ui] of Object.entries(entry.outputs)) outputs[node] = fileRefsOf(ui);
+    return { outputs, resumedFrom };
+  } finally {
+    unsubscribe();
+    for (const t of timers) clearTimeout(t);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** execution_success arrives after history is written, but a busy server may lag a moment: retry briefly. */
+async function readHistory(client: ComfyClient, promptId: string): Promise<HistoryEntry> {
+  for (let i = 0; i < 5; i++) {
+    const entry = await client.history(promptId);
+    if (entry) return entry;
+    await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+  }
+  throw new PromptLostError(promptId, client.baseUrl);
+}
+
+function outcomeOf(entry: HistoryEntry): Outcome {
+  const status = entry.status;
+  if (!status || status.status_str === 'success' || status.completed) return { ok: true, entry };
+  const last = status.messages.at(-1);
+  const data = (last?.[1] ?? {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof data[k] === 'string' ? (data[k] as string) : undefined);
+  if (last?.[0] === 'execution_interrupted') return { ok: false, error: new InterruptedError(str('node_id'), str('node_type')) };
+  return {
+    ok: false,
+    error: new ExecutionError(str('node_id') ?? '?', str('node_type') ?? '?', str('exception_type') ?? 'Error', str('exception_message') ?? 'failed'),
+  };
+}

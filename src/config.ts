@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const urlList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each entry must be an http(s) URL' })).min(1));
+
+const posInt = (def: number, max?: number) => {
+  let n = z.coerce.number().int().positive();
+  if (max !== undefined) n = n.max(max);
+  return n.default(def);
+};
+
+export const configSchema = z
+  .object({
+    COMFY_URL: z
+      .string()
+      .default('http://127.0.0.1:8188')
+      .pipe(urlList)
+      // comma list = several ComfyUI instances
+      .transform((urls: string[]) => urls.map((u) => u.replace(/\/+$/, ''))),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    STORAGE_DIR: z.string().min(1).default('./storage'),
+    DATABASE_PATH: z.string().min(1).optional(),
+    /** A job running longer than this fails clearly (the old studio's 3600 s). */
+    JOB_TIMEOUT_S: posInt(3600, 24 * 3600),
+    PROGRESS_INTERVAL_S: z.coerce.number().min(0.5).max(60).default(3),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Prefix for every BullMQ key, so several deployments can share one Redis. */
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('comfy-relay'),
+    /** Longest prompt text accepted (the old studio's limit). */
+    MAX_PROMPT_CHARS: posInt(1000, 10000),
+    /** Seconds between object_info refreshes (model lists). */
+    OBJECT_INFO_REFRESH_S: posInt(300),
+    /** Folder with <name>.json + <name>.manifest.json pairs. */
+    WORKFLOWS_DIR: z.string().min(1).default(fileURLToPath(new URL('../workflows', import.meta.url))),
+  })
+  .transform((env) => {
+    const storageDir = path.resolve(env.STORAGE_DIR);
+    return {
+      comfyUrls: env.COMFY_URL,
+      redisUrl: env.REDIS_URL,
+      storageDir,
+      databasePath: path.resolve(env.DATABASE_PATH ?? path.join(storageDir, 'history.db')),
+      jobTimeoutMs: env.JOB_TIMEOUT_S * 1000,
+      progressIntervalMs: Math.round(env.PROGRESS_INTERVAL_S * 1000),
+      logLevel: env.LOG_LEVEL,
+      queuePrefix: env.QUEUE_PREFIX,
+      maxPromptChars: env.MAX_PROMPT_CHARS,
+      objectInfoRefreshMs: env.OBJECT_INFO_REFRESH_S * 1000,
+      workflowsDir: path.resolve(env.WORKFLOWS_DIR),
+    };
+  });
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly details: string, options?: { cause?: unknown }) {
+    super(`invalid configuration:\n${details}`, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Pure: env record in, Config out; every bad variable reported at once, by name. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset" (docker-compose and .env files produce them).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(z.prettifyError(parsed.error), { cause: parsed.error });
+  return parsed.data;
+}

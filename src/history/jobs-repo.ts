@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { outputFileSchema, type OutputFile } from '../queue/contracts.js';
+import { shortId } from '../queue/names.js';
+import type { Db } from './db.js';
+
+export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+export const finalStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface JobRecord {
+  id: string;
+  shortId: string;
+  platform: string;
+  userId: string;
+  chatId?: string;
+  messageId?: string;
+  locale: string;
+  workflow: string;
+  params: Record<string, unknown>;
+  status: JobStatus;
+  progress: number;
+  outputs: OutputFile[];
+  error?: string;
+  comfyUrl?: string;
+  promptId?: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  deletedAt?: number;
+}
+
+export type NewJob = Pick<JobRecord, 'id' | 'platform' | 'userId' | 'workflow' | 'params'> &
+  Partial<Pick<JobRecord, 'chatId' | 'messageId' | 'locale' | 'createdAt'>>;
+
+interface Row {
+  id: string;
+  short_id: string;
+  platform: string;
+  user_id: string;
+  chat_id: string | null;
+  message_id: string | null;
+  locale: string;
+  workflow: string;
+  params: string;
+  status: JobStatus;
+  progress: number;
+  outputs: string | null;
+  error: string | null;
+  comfy_url: string | null;
+  prompt_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  deleted_at: number | null;
+}
+
+const paramsSchema = z.record(z.string(), z.unknown());
+const outputsSchema = z.array(outputFileSchema);
+const opt = <T>(v: T | null) => (v === null ? undefined : v);
+
+function toRecord(r: Row): JobRecord {
+  return {
+    id: r.id,
+    shortId: r.short_id,
+    platform: r.platform,
+    userId: r.user_id,
+    chatId: opt(r.chat_id),
+    messageId: opt(r.message_id),
+    locale: r.locale,
+    workflow: r.workflow,
+    params: paramsSchema.parse(JSON.parse(r.params)),
+    status: r.status,
+    progress: r.progress,
+    outputs: r.outputs ? outputsSchema.parse(JSON.parse(r.outputs)) : [],
+    error: opt(r.error),
+    comfyUrl: opt(r.comfy_url),
+    promptId: opt(r.prompt_id),
+    createdAt: r.created_at,
+    startedAt: opt(r.started_at),
+    finishedAt: opt(r.finished_at),
+    deletedAt: opt(r.deleted_at),
+  };
+}
+
+export type Owner = { platform: string; userId: string; isAdmin?: boolean };
+
+/** Synchronous on purpose: better-sqlite3 is synchronous, and every statement is prepared once here. */
+export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => number }) {
+  const s = {
+    insert: db.prepare(
+      `INSERT INTO jobs (id, short_id, platform, user_id, chat_id, message_id, locale, workflow, params, status, created_at)
+       VALUES (@id, @short_id, @platform, @user_id, @chat_id, @message_id, @locale, @workflow, @params, 'queued', @created_at)`,
+    ),
+    get: db.prepare(`SELECT * FROM jobs WHERE id = ?`),
+    byShort: db.prepare(`SELECT * FROM jobs WHERE short_id = ? AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 2`),
+    setMessage: db.prepare(`UPDATE jobs SET chat_id = ?, message_id = ? WHERE id = ?`),
+    start: db.prepare(
+      `UPDATE jobs SET status = 'running', started_at = COALESCE(started_at, @at), comfy_url = COALESCE(@comfy_url, comfy_url), prompt_id = COALESCE(@prompt_id, prompt_id)
+       WHERE id = @id AND status IN ('queued','running')`,
+    ),
+    progress: db.prepare(`UPDATE jobs SET progress = ? WHERE id = ? AND status = 'running' AND progress <> ?`),
+    // The one transition to a final state: only a row not yet final changes, so delivery happens exactly once.
+    finish: db.prepare(
+      `UPDATE jobs SET status = @status, outputs = @outputs, error = @error, finished_at = @at,
+         progress = CASE WHEN @status = 'succeeded' THEN 100 ELSE progress END,
+         comfy_url = COALESCE(@comfy_url, comfy_url), prompt_id = COALESCE(@prompt_id, prompt_id),
+         started_at = COALESCE(started_at, @started_at)
+       WHERE id = @id AND status IN ('queued','running')`,
+    ),
+    page: db.prepare(
+      `SELECT * FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
+    ),
+    countUser: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL`),
+    counts: db.prepare(`SELECT status, COUNT(*) AS n FROM jobs WHERE deleted_at IS NULL GROUP BY status`),
+    unfinished: db.prepare(`SELECT * FROM jobs WHERE status IN ('queued','running') AND platform = ? ORDER BY created_at`),
+    durations: db.prepare(
+      `SELECT finished_at - started_at AS ms FROM jobs WHERE workflow = ? AND status = 'succeeded' AND started_at IS NOT NULL
+       ORDER BY finished_at DESC LIMIT ?`,
+    ),
+    softDelete: db.prepare(`UPDATE jobs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`),
+  };
+
+  const visible = (r: JobRecord | undefined, owner: Owner) =>
+    r && !r.deletedAt && (owner.isAdmin || (r.platform === owner.platform && r.userId === owner.userId)) ? r : undefined;
+
+  return {
+    insert(job: NewJob): JobRecord {
+      s.insert.run({
+        id: job.id,
+        short_id: shortId(job.id),
+        platform: job.platform,
+        user_id: job.userId,
+        chat_id: job.chatId ?? null,
+        message_id: job.messageId ?? null,
+        locale: job.locale ?? 'en',
+        workflow: job.workflow,
+        params: JSON.stringify(job.params),
+        created_at: job.createdAt ?? now(),
+      });
+      return this.get(job.id) as JobRecord;
+    },
+    get(id: string): JobRecord | undefined {
+      const r = s.get.get(id) as Row | undefined;
+      return r ? toRecord(r) : undefined;
+    },
+    /** By full or short id; undefined when it does not exist or is not the caller's (admins see all). */
+    getOwned(idOrShort: string, owner: Owner): JobRecord | undefined {
+      const key = idOrShort.trim().toLowerCase();
+      if (key.length > 8) return visible(this.get(key), owner);
+      const rows = (s.byShort.all(key) as Row[]).map(toRecord).filter((r) => visible(r, owner));
+      return rows.length === 1 ? rows[0] : undefined;
+    },
+    setMessage(id: string, chatId: string, messageId: string) {
+      s.setMessage.run(chatId, messageId, id);
+    },
+    markRunning(id: string, info: { comfyUrl?: string; promptId?: string; at?: number } = {}): boolean {
+      return s.start.run({ id, at: info.at ?? now(), comfy_url: info.comfyUrl ?? null, prompt_id: info.promptId ?? null }).changes === 1;
+    },
+    setProgress(id: string, percent: number) {
+      const p = Math.max(0, Math.min(100, Math.round(percent)));
+      s.progress.run(p, id, p);
+    },
+    /** true when this call moved the job to its final state (the caller then delivers); false if it already was final. */
+    finish(
+      id: string,
+      outcome: { status: 'succeeded' | 'failed' | 'cancelled'; outputs?: OutputFile[]; error?: string; comfyUrl?: string; promptId?: string; startedAt?: number; at?: number },
+    ): boolean {
+      return (
+        s.finish.run({
+          id,
+          status: outcome.status,
+          outputs: outcome.outputs ? JSON.stringify(outcome.outputs) : null,
+          error: outcome.error ?? null,
+          at: outcome.at ?? now(),
+          comfy_url: outcome.comfyUrl ?? null,
+          prompt_id: outcome.promptId ?? null,
+          started_at: outcome.startedAt ?? null,
+        }).changes === 1
+      );
+    },
+    /** A user's jobs, newest first. */
+    page(owner: Owner, page: number, pageSize: number): { items: JobRecord[]; total: number } {
+      const rows = s.page.all(owner.platform, owner.userId, pageSize, Math.max(0, page) * pageSize) as Row[];
+      const total = (s.countUser.get(owner.platform, owner.userId) as { n: number }).n;
+      return { items: rows.map(toRecord), total };
+    },
+    counts(): Record<JobStatus, number> {
+      const out = Object.fromEntries(jobStatuses.map((k) => [k, 0])) as Record<JobStatus, number>;
+      for (const r of s.counts.all() as Array<{ status: JobStatus; n: number }>) out[r.status] = r.n;
+      return out;
+    },
+    unfinished(platform: string): JobRecord[] {
+      return (s.unfinished.all(platform) as Row[]).map(toRecord);
+    },
+    /** Recent run times of a workflow (ms), newest first: the ETA is learned from these. */
+    recentDurations(workflow: string, limit = 20): number[] {
+      return (s.durations.all(workflow, limit) as Array<{ ms: number }>).map((r) => r.ms).filter((ms) => ms > 0);
+    },
+    softDelete(id: string): boolean {
+      return s.softDelete.run(now(), id).changes === 1;
+    },
+  };
+}
+
+export type JobsRepo = ReturnType<typeof createJobsRepo>;

@@ -1,0 +1,28 @@
+/** Append-only: migration N brings the schema from user_version N to N+1. Never edit a shipped entry. */
+export const migrations: string[] = [
+  `CREATE TABLE jobs (
+     id            TEXT PRIMARY KEY,
+     short_id      TEXT NOT NULL,
+     platform      TEXT NOT NULL,
+     user_id       TEXT NOT NULL,
+     chat_id       TEXT,
+     message_id    TEXT,
+     locale        TEXT NOT NULL DEFAULT 'en',
+     workflow      TEXT NOT NULL,
+     params        TEXT NOT NULL,
+     status        TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','cancelled')),
+     progress      INTEGER NOT NULL DEFAULT 0,
+     outputs       TEXT,
+     error         TEXT,
+     comfy_url     TEXT,
+     prompt_id     TEXT,
+     created_at    INTEGER NOT NULL,
+     started_at    INTEGER,
+     finished_at   INTEGER,
+     deleted_at    INTEGER
+   );
+   CREATE INDEX jobs_user_created ON jobs (platform, user_id, created_at DESC) WHERE deleted_at IS NULL;
+   CREATE INDEX jobs_status ON jobs (status);
+   CREATE INDEX jobs_short ON jobs (short_id);
+   CREATE INDEX jobs_workflow_finished ON jobs (workflow, finished_at) WHERE status = 'succeeded';`,
+];

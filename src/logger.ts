@@ -1,0 +1,26 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths pino blanks out wherever they occur; tokens never reach a log line. */
+export const redactPaths = [
+  'token',
+  '*.token',
+  'headers.authorization',
+  '*.headers.authorization',
+  'config.redisUrl',
+  'redisUrl',
+  '*.password',
+  'password',
+];
+
+export function createLogger(opts: { level: string }, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: opts.level,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      base: { pid: process.pid },
+    },
+    destination,
+  );
+}

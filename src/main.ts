@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { startEmbeddedRedis } from './app/embedded-redis.js';
+import { startWorkerRole } from './app/worker-role.js';
+import { loadWorkflows } from './comfy/workflows.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLifecycle } from './lifecycle.js';
+import { createLogger } from './logger.js';
+
+/** `npm start` runs every role the settings allow; `npm start -- worker` runs one. */
+const roles = ['all', 'worker'] as const;
+type Role = (typeof roles)[number];
+
+async function main() {
+  const role = (process.argv[2] ?? 'all') as Role;
+  if (!roles.includes(role)) {
+    process.stderr.write(`unknown role "${role}"; use one of: ${roles.join(', ')}\n`);
+    process.exit(2);
+  }
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const lifecycle = createLifecycle(logger);
+  lifecycle.installSignalHandlers();
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+
+  const workflows = loadWorkflows(config.workflowsDir);
+  logger.info({ workflows: [...workflows.keys()], comfy: config.comfyUrls }, 'starting');
+  let redisUrl = config.redisUrl;
+  if (!redisUrl) {
+    const embedded = await startEmbeddedRedis(config.storageDir, logger);
+    lifecycle.onShutdown('embedded redis', () => embedded.stop());
+    redisUrl = embedded.url;
+  }
+  if (role === 'all' || role === 'worker') await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle });
+  logger.info({ role }, 'ready');
+}
+
+main().catch((err) => {
+  process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

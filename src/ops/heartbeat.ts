@@ -1,0 +1,32 @@
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { heartbeatKey } from '../queue/names.js';
+
+/** A worker announces itself every 10 s with a 30 s expiry (the old studio's numbers): a dead worker drops out by itself. */
+export const HEARTBEAT_EVERY_MS = 10_000;
+export const HEARTBEAT_TTL_S = 30;
+
+export function startHeartbeat(deps: { redis: Redis; prefix: string; workerId: string; comfyUrl: string; logger: Logger }) {
+  const key = heartbeatKey(deps.prefix, deps.workerId);
+  const startedAt = Date.now();
+  let busyJobId: string | undefined;
+  const beat = () =>
+    deps.redis
+      .set(key, JSON.stringify({ id: deps.workerId, comfyUrl: deps.comfyUrl, host: hostname(), pid: process.pid, startedAt, busyJobId, at: Date.now() }), 'EX', HEARTBEAT_TTL_S)
+      .catch((err) => deps.logger.warn({ err }, 'heartbeat failed'));
+  const ready = beat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  timer.unref();
+  return {
+    ready,
+    setBusy(jobId: string | undefined) {
+      busyJobId = jobId;
+      void beat();
+    },
+    async stop() {
+      clearInterval(timer);
+      await deps.redis.del(key).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { GENERATE_QUEUE } from './names.js';
+
+/** What a frontend hears about the jobs it tracks. */
+export interface JobEventHandlers {
+  active?(): void;
+  progress?(data: unknown): void;
+  completed?(returnvalue: unknown): void;
+  failed?(failedReason: string): void;
+  removed?(): void;
+}
+
+export interface JobEvents {
+  /** Routes events of one job to handlers; returns an unsubscribe function. */
+  watch(jobId: string, handlers: JobEventHandlers): () => void;
+  /** Resolves once the events stream is being read (events before that are covered by reconciliation). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One QueueEvents reader per frontend process, fanned out to the jobs it tracks by id. */
+export function createJobEvents(deps: { connection: Redis; prefix: string; logger: Logger }): JobEvents {
+  const qe = new QueueEvents(GENERATE_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  const log = deps.logger.child({ module: 'job-events' });
+  const watchers = new Map<string, JobEventHandlers>();
+  const call = (jobId: string, fn: (h: JobEventHandlers) => void) => {
+    const h = watchers.get(jobId);
+    if (!h) return;
+    try {
+      fn(h);
+    } catch (err) {
+      log.error({ err, jobId }, 'job event handler threw');
+    }
+  };
+  qe.on('active', ({ jobId }) => call(jobId, (h) => h.active?.()));
+  qe.on('progress', ({ jobId, data }) => call(jobId, (h) => h.progress?.(data)));
+  qe.on('completed', ({ jobId, returnvalue }) => call(jobId, (h) => h.completed?.(returnvalue)));
+  qe.on('failed', ({ jobId, failedReason }) => call(jobId, (h) => h.failed?.(failedReason)));
+  qe.on('removed', ({ jobId }) => call(jobId, (h) => h.removed?.()));
+  qe.on('error', (err) => log.warn({ err }, 'queue events error'));
+
+  return {
+    watch(jobId, handlers) {
+      watchers.set(jobId, handlers);
+      return () => {
+        if (watchers.get(jobId) === handlers) watchers.delete(jobId);
+      };
+    },
+    ready: () => qe.waitUntilReady().then(() => undefined),
+    close: () => qe.close(),
+  };
+}

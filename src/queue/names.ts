@@ -1,0 +1,15 @@
+/** Queue, job and key names in one place (BullMQ keys live under QUEUE_PREFIX). */
+export const GENERATE_QUEUE = 'generate';
+export const GENERATE_JOB = 'generate';
+/** Custom QueueEvents event asking the worker that holds a job to abort it. */
+export const CANCEL_EVENT = 'cancel-requested';
+
+export const heartbeatKey = (prefix: string, workerId: string) => `${prefix}:worker:${workerId}`;
+export const heartbeatPattern = (prefix: string) => `${prefix}:worker:*`;
+/** Set when a cancel is requested, so a worker that picks the job up a moment later still sees it. */
+export const cancelKey = (prefix: string, jobId: string) => `${prefix}:cancel:${jobId}`;
+
+/** Job ids are UUIDs: no ':' and never all digits (BullMQ's custom id rules); ComfyUI's prompt_id = job id. */
+export const JOB_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The short id users see and type (/cancel 1a2b3c4d). */
+export const shortId = (jobId: string) => jobId.slice(0, 8);

@@ -1,0 +1,229 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ZodError } from 'zod';
+import { BindingError, applyParams } from '../comfy/apply-params.js';
+import type { ComfyClient } from '../comfy/client.js';
+import { ComfyUnavailableError, ExecutionError, InterruptedError, JobTimeoutError, PromptLostError, PromptRejectedError } from '../comfy/errors.js';
+import { paramsSchemaOf } from '../comfy/params.js';
+import { createProgressTracker } from '../comfy/progress.js';
+import { runPrompt, type RunEvent } from '../comfy/run.js';
+import type { ComfySocket } from '../comfy/socket.js';
+import type { WorkflowRegistry } from '../comfy/workflows.js';
+import type { Logger } from '../logger.js';
+import { mediaOf, type Storage } from '../storage.js';
+import { encodeFailure, generationJobSchema, type Failure, type GenerationResult, type OutputFile, type ProgressEvent } from './contracts.js';
+import { CANCEL_EVENT, GENERATE_QUEUE, cancelKey } from './names.js';
+
+/**
+ * One BullMQ worker per ComfyUI instance, concurrency 1: the GPU runs one prompt at a time, and several
+ * instances share one queue. Thin: parse → run on ComfyUI (with the job's AbortSignal) → save files → small result.
+ * "Retrying will not help" is mapped to UnrecoverableError here and nowhere else.
+ */
+export interface GenerationWorkerDeps {
+  /** Blocking connection factory (maxRetriesPerRequest: null). */
+  connection: () => Redis;
+  prefix: string;
+  client: ComfyClient;
+  socket: ComfySocket;
+  workflows: WorkflowRegistry;
+  storage: Storage;
+  logger: Logger;
+  jobTimeoutMs: number;
+  maxPromptChars: number;
+  /** How often progress may be written to Redis. */
+  progressThrottleMs?: number;
+  onBusy?: (jobId: string | undefined) => void;
+}
+
+export interface GenerationWorker {
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWorker {
+  const log = deps.logger.child({ module: 'worker', instance: deps.client.baseUrl });
+  const redis = deps.connection();
+
+  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<GenerationResult> => {
+    const jlog = log.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
+    deps.onBusy?.(job.id);
+    try {
+      return await processJob(job, jlog, signal);
+    } catch (err) {
+      throw mapError(err, jlog, signal);
+    } finally {
+      deps.onBusy?.(undefined);
+    }
+  };
+
+  async function processJob(job: Job, jlog: Logger, signal?: AbortSignal): Promise<GenerationResult> {
+    const data = generationJobSchema.parse(job.data);
+    if (await redis.exists(cancelKey(deps.prefix, data.jobId))) throw new InterruptedError();
+    const workflow = deps.workflows.get(data.workflow);
+    if (!workflow) throw new UnrecoverableError(encodeFailure({ kind: 'invalid', message: `unknown workflow "${data.workflow}"` }));
+    const params = paramsSchemaOf(workflow.manifest, deps.maxPromptChars).parse(data.params) as Record<string, unknown>;
+
+    // Media params name files we stored under STORAGE_DIR/inputs; ComfyUI gets them through /upload/image.
+    for (const p of workflow.manifest.params) {
+      if ((p.type === 'image' || p.type === 'audio') && typeof params[p.name] === 'string') {
+        const file = params[p.name] as string;
+        const bytes = await readFile(deps.storage.inputPath(file));
+        params[p.name] = await deps.client.upload(bytes, `relay-${data.jobId}-${p.name}${path.extname(file)}`);
+      }
+    }
+    const graph = applyParams(workflow.graph, workflow.manifest, params);
+    const outDir = await deps.storage.outputsDir(data.jobId);
+    const startedAt = Date.now();
+    const tracker = createProgressTracker(graph);
+    const report = createThrottledReporter(job, deps.progressThrottleMs ?? 500, jlog);
+    let previewSeq = 0;
+    let previewAt = 0;
+    let comfyPosition: number | undefined;
+    const base = () => ({ comfyUrl: deps.client.baseUrl, startedAt });
+    report({ ...base(), percent: 0 }, true);
+
+    const onEvent = (e: RunEvent) => {
+      if (e.kind === 'preview') {
+        // Previews go to disk (shared storage), not into Redis: at most one write every 2 s.
+        if (Date.now() - previewAt < 2000) return;
+        previewAt = Date.now();
+        const ext = e.frame.mime === 'image/png' ? 'png' : 'jpg';
+        const file = path.join(outDir, `preview.${ext}`);
+        void writeFile(`${file}.tmp`, e.frame.image)
+          .then(() => rename(`${file}.tmp`, file))
+          .then(() => {
+            previewSeq += 1;
+            report({ ...base(), ...tracker.snapshot(), previewSeq, previewPath: deps.storage.relative(file) }, false);
+          })
+          .catch((err) => jlog.warn({ err }, 'could not save preview'));
+        return;
+      }
+      if (e.kind === 'pending') comfyPosition = e.position;
+      if (e.kind === 'started') comfyPosition = undefined;
+      tracker.apply(e);
+      const snap = tracker.snapshot();
+      report({ ...base(), ...snap, comfyPosition }, e.kind !== 'progress');
+    };
+
+    const run = await runPrompt(
+      { client: deps.client, socket: deps.socket, logger: jlog },
+      { promptId: data.jobId, graph, signal, timeoutMs: deps.jobTimeoutMs, onEvent },
+    );
+    report.flush();
+
+    const files: OutputFile[] = [];
+    let index = 0;
+    for (const node of workflow.manifest.outputs) {
+      for (const ref of run.outputs[node] ?? []) {
+        index += 1;
+        const media = mediaOf(ref.filename);
+        // Our own names only: ComfyUI's filename is never used as a path here.
+        const dest = path.join(outDir, `${String(index).padStart(2, '0')}.${media.ext}`);
+        const bytes = await deps.client.download(ref, dest).catch(async (err) => {
+          // A file left by an earlier attempt that died after downloading: keep it.
+          if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'EEXIST') return (await readFile(dest)).length;
+          throw err;
+        });
+        files.push({ path: deps.storage.relative(dest), kind: media.kind, mime: media.mime, bytes, node });
+      }
+    }
+    if (files.length === 0) throw new UnrecoverableError(encodeFailure({ kind: 'execution', message: 'the workflow finished but saved no files' }));
+    jlog.info({ files: files.length, resumedFrom: run.resumedFrom, ms: Date.now() - startedAt }, 'job done');
+    return { files, comfyUrl: deps.client.baseUrl, promptId: data.jobId, startedAt, finishedAt: Date.now(), resumedFrom: run.resumedFrom };
+  }
+
+  function mapError(err: unknown, jlog: Logger, signal?: AbortSignal): Error {
+    const fail = (f: Failure) => new UnrecoverableError(encodeFailure(f));
+    if (err instanceof UnrecoverableError) return err;
+    if (err instanceof InterruptedError) {
+      jlog.info({ node: err.nodeId }, signal?.aborted ? 'cancelled by request' : 'interrupted');
+      return fail({ kind: 'cancelled', message: err.message, node: err.nodeId, nodeClass: err.nodeType });
+    }
+    if (err instanceof PromptRejectedError) {
+      jlog.warn({ err, problems: err.problems }, 'ComfyUI rejected the workflow');
+      const p = err.problems[0];
+      return fail({ kind: 'rejected', message: err.message, node: p?.nodeId, nodeClass: p?.classType });
+    }
+    if (err instanceof ExecutionError) {
+      jlog.warn({ err }, 'node failed');
+      return fail({ kind: 'execution', message: err.message, node: err.nodeId, nodeClass: err.nodeType });
+    }
+    if (err instanceof JobTimeoutError) {
+      jlog.warn({ err }, 'timed out');
+      return fail({ kind: 'timeout', message: err.message, node: err.lastNode });
+    }
+    if (err instanceof ZodError || err instanceof BindingError) {
+      jlog.warn({ err }, 'invalid job');
+      return fail({ kind: 'invalid', message: err.message });
+    }
+    // Retryable: ComfyUI down or restarted. BullMQ retries with backoff; the failure reason is kept structured.
+    if (err instanceof ComfyUnavailableError || err instanceof PromptLostError) {
+      jlog.warn({ err }, 'retryable failure');
+      return new Error(encodeFailure({ kind: err instanceof PromptLostError ? 'lost' : 'unavailable', message: err.message }));
+    }
+    jlog.error({ err }, 'unexpected failure');
+    return new Error(encodeFailure({ kind: 'internal', message: (err as Error)?.message ?? String(err) }));
+  }
+
+  const worker = new Worker(GENERATE_QUEUE, processor, {
+    connection: deps.connection(),
+    prefix: deps.prefix,
+    concurrency: 1,
+    // The lock is renewed every lockDuration/2 for as long as the process lives, so an hour-long job keeps it;
+    // a killed worker's job is picked up by stalled-job recovery within ~stalledInterval.
+    lockDuration: 30_000,
+    stalledInterval: 15_000,
+    maxStalledCount: 3,
+  });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+
+  // Cancel requests for running jobs arrive as a custom event; only the worker holding the job acts on it.
+  const events = new QueueEvents(GENERATE_QUEUE, { connection: deps.connection(), prefix: deps.prefix });
+  events.on(CANCEL_EVENT as 'error', ((args: { jobId: string }) => {
+    if (worker.cancelJob(args.jobId, 'cancel requested')) log.info({ jobId: args.jobId }, 'aborting job on request');
+  }) as never);
+
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await events.close();
+      redis.disconnect();
+    },
+  };
+}
+
+type Reporter = ((p: ProgressEvent, immediate: boolean) => void) & { flush(): void };
+
+/** At most one updateProgress per interval; state changes go at once; the latest value always lands. */
+function createThrottledReporter(job: Job, intervalMs: number, log: Logger): Reporter {
+  let lastAt = 0;
+  let pending: ProgressEvent | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const send = (p: ProgressEvent) => {
+    lastAt = Date.now();
+    pending = undefined;
+    job.updateProgress(p).catch((err) => log.warn({ err }, 'could not report progress'));
+  };
+  const fn = ((p: ProgressEvent, immediate: boolean) => {
+    if (immediate || Date.now() - lastAt >= intervalMs) {
+      clearTimeout(timer);
+      timer = undefined;
+      send(p);
+      return;
+    }
+    pending = p;
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      if (pending) send(pending);
+    }, intervalMs - (Date.now() - lastAt));
+  }) as Reporter;
+  fn.flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending) send(pending);
+  };
+  return fn;
+}
