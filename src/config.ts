@@ -34,6 +34,8 @@ export const configSchema = z
     MAX_PROMPT_CHARS: posInt(1000, 10000),
     /** Seconds between object_info refreshes (model lists). */
     OBJECT_INFO_REFRESH_S: posInt(300),
+    /** Job lock lifetime; a killed worker's job is picked up again after about this long. */
+    WORKER_LOCK_S: posInt(30, 600),
     /** Folder with <name>.json + <name>.manifest.json pairs. */
     WORKFLOWS_DIR: z.string().min(1).default(fileURLToPath(new URL('../workflows', import.meta.url))),
   })
@@ -51,6 +53,7 @@ export const configSchema = z
       maxPromptChars: env.MAX_PROMPT_CHARS,
       objectInfoRefreshMs: env.OBJECT_INFO_REFRESH_S * 1000,
       workflowsDir: path.resolve(env.WORKFLOWS_DIR),
+      workerLockMs: env.WORKER_LOCK_S * 1000,
     };
   });
 

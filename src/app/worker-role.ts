@@ -32,6 +32,7 @@ export async function startWorkerRole(deps: { config: Config; redisUrl: string; 
       logger: log,
       jobTimeoutMs: config.jobTimeoutMs,
       maxPromptChars: config.maxPromptChars,
+      lockDurationMs: config.workerLockMs,
       onBusy: (jobId) => heartbeat.setBusy(jobId),
     });
     await heartbeat.ready;

@@ -48,7 +48,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
   const { client, socket } = deps;
   const { promptId } = opts;
   const log = deps.logger.child({ promptId });
-  const pollMs = opts.pollIntervalMs ?? 15_000;
+  let pollMs = opts.pollIntervalMs ?? 15_000;
   const emit = (e: RunEvent) => {
     try {
       opts.onEvent?.(e);
@@ -173,8 +173,10 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
   const timers: NodeJS.Timeout[] = [];
   const onAbort = () => {
     log.info('cancel requested; removing from queue and interrupting');
-    void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]);
-    finish({ ok: false, error: new InterruptedError(lastNode) });
+    // A robust cancel does both: /queue delete for a pending prompt, /interrupt (with our id) for a running one.
+    void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]).then(() =>
+      finish({ ok: false, error: new InterruptedError(lastNode) }),
+    );
   };
 
   try {
@@ -188,6 +190,9 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       const q = await client.queue();
       if (q.running.includes(promptId) || q.pending.includes(promptId)) {
         resumedFrom = 'queue';
+        // It was submitted with another (dead) worker's clientId: its messages go nowhere, so poll briskly.
+        pollMs = Math.min(pollMs, 2000);
+        lastActivity = 0;
         log.info('prompt already in the ComfyUI queue; re-attaching');
         await socket.ready().catch((err) => log.warn({ err }, 'no socket; following by polling'));
         void poll('re-attach');

@@ -32,6 +32,10 @@ export interface GenerationWorkerDeps {
   logger: Logger;
   jobTimeoutMs: number;
   maxPromptChars: number;
+  /** Job lock lifetime (renewed every half of it while the process lives). */
+  lockDurationMs?: number;
+  /** How often a run with no news asks ComfyUI for its state. */
+  pollIntervalMs?: number;
   /** How often progress may be written to Redis. */
   progressThrottleMs?: number;
   onBusy?: (jobId: string | undefined) => void;
@@ -109,7 +113,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
 
     const run = await runPrompt(
       { client: deps.client, socket: deps.socket, logger: jlog },
-      { promptId: data.jobId, graph, signal, timeoutMs: deps.jobTimeoutMs, onEvent },
+      { promptId: data.jobId, graph, signal, timeoutMs: deps.jobTimeoutMs, onEvent, pollIntervalMs: deps.pollIntervalMs },
     );
     report.flush();
 
@@ -173,8 +177,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     concurrency: 1,
     // The lock is renewed every lockDuration/2 for as long as the process lives, so an hour-long job keeps it;
     // a killed worker's job is picked up by stalled-job recovery within ~stalledInterval.
-    lockDuration: 30_000,
-    stalledInterval: 15_000,
+    lockDuration: deps.lockDurationMs ?? 30_000,
+    stalledInterval: Math.round((deps.lockDurationMs ?? 30_000) / 2),
     maxStalledCount: 3,
   });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
