@@ -171,12 +171,12 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
 
   const unsubscribe = socket.subscribe(promptId, onSocket);
   const timers: NodeJS.Timeout[] = [];
+  /** A robust stop does both: /queue delete for a pending prompt, /interrupt (with our id) for a running one. */
+  const stopOnComfy = (error: Error) =>
+    void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]).then(() => finish({ ok: false, error }));
   const onAbort = () => {
     log.info('cancel requested; removing from queue and interrupting');
-    // A robust cancel does both: /queue delete for a pending prompt, /interrupt (with our id) for a running one.
-    void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]).then(() =>
-      finish({ ok: false, error: new InterruptedError(lastNode) }),
-    );
+    stopOnComfy(new InterruptedError(lastNode));
   };
 
   try {
@@ -211,8 +211,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     timers.push(
       setTimeout(() => {
         log.warn({ lastNode }, 'job timed out; interrupting');
-        void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]);
-        finish({ ok: false, error: new JobTimeoutError(Date.now() - startedAt, lastNode) });
+        stopOnComfy(new JobTimeoutError(Date.now() - startedAt, lastNode));
       }, opts.timeoutMs),
       setInterval(() => {
         if (Date.now() - lastActivity >= pollMs) void poll('prompt silent');
