@@ -18,11 +18,11 @@ export async function startFrontendCore(deps: { config: Config; redisUrl: string
   const db = openDb(config.databasePath);
   lifecycle.onShutdown('sqlite', () => void db.close());
   const repo = createJobsRepo({ db });
-  const producerRedis = await connectProducer(deps.redisUrl);
+  const producerRedis = await connectProducer(deps.redisUrl, logger);
   lifecycle.onShutdown('producer redis', () => void producerRedis.disconnect());
   const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix });
   lifecycle.onShutdown('producer', () => producer.close());
-  const events = createJobEvents({ connection: createRedis(deps.redisUrl, 'worker'), prefix: config.queuePrefix, logger });
+  const events = createJobEvents({ connection: createRedis(deps.redisUrl, 'worker', logger), prefix: config.queuePrefix, logger });
   lifecycle.onShutdown('job events', () => events.close());
   await events.ready();
   const tracker = createJobTracker({ producer, events, repo, storage, workflows, logger, progressIntervalMs: config.progressIntervalMs, maxPromptChars: config.maxPromptChars });

@@ -20,10 +20,10 @@ export async function startWorkerRole(deps: { config: Config; redisUrl: string; 
     const log = logger.child({ role: 'worker', instance: url, workerId: workerId.slice(0, 8) });
     const client = createComfyClient({ baseUrl: url, logger: log });
     const socket = createComfySocket({ baseUrl: url, logger: log });
-    const hbRedis = createRedis(deps.redisUrl, 'worker');
+    const hbRedis = createRedis(deps.redisUrl, 'worker', logger);
     const heartbeat = startHeartbeat({ redis: hbRedis, prefix: config.queuePrefix, workerId, comfyUrl: url, logger: log });
     const gw = createGenerationWorker({
-      connection: () => createRedis(deps.redisUrl, 'worker'),
+      connection: () => createRedis(deps.redisUrl, 'worker', logger),
       prefix: config.queuePrefix,
       client,
       socket,

@@ -49,6 +49,9 @@ export function createJobEvents(deps: { connection: Redis; prefix: string; logge
       };
     },
     ready: () => qe.waitUntilReady().then(() => undefined),
-    close: () => qe.close(),
+    async close() {
+      await qe.close();
+      deps.connection.disconnect(); // handed to BullMQ, so ours to close
+    },
   };
 }

@@ -48,7 +48,14 @@ export interface GenerationWorker {
 
 export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWorker {
   const log = deps.logger.child({ module: 'worker', instance: deps.client.baseUrl });
-  const redis = deps.connection();
+  // BullMQ does not close connections it was handed: keep them to close ourselves.
+  const connections: Redis[] = [];
+  const connect = () => {
+    const c = deps.connection();
+    connections.push(c);
+    return c;
+  };
+  const redis = connect();
 
   const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<GenerationResult> => {
     const jlog = log.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
@@ -172,7 +179,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
   }
 
   const worker = new Worker(GENERATE_QUEUE, processor, {
-    connection: deps.connection(),
+    connection: connect(),
     prefix: deps.prefix,
     concurrency: 1,
     // The lock is renewed every lockDuration/2 for as long as the process lives, so an hour-long job keeps it;
@@ -184,7 +191,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
   worker.on('error', (err) => log.error({ err }, 'worker error'));
 
   // Cancel requests for running jobs arrive as a custom event; only the worker holding the job acts on it.
-  const events = new QueueEvents(GENERATE_QUEUE, { connection: deps.connection(), prefix: deps.prefix });
+  const events = new QueueEvents(GENERATE_QUEUE, { connection: connect(), prefix: deps.prefix });
   events.on(CANCEL_EVENT as 'error', ((args: { jobId: string }) => {
     if (worker.cancelJob(args.jobId, 'cancel requested')) log.info({ jobId: args.jobId }, 'aborting job on request');
   }) as never);
@@ -194,7 +201,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     async close() {
       await worker.close();
       await events.close();
-      redis.disconnect();
+      for (const c of connections) c.disconnect();
     },
   };
 }

@@ -76,3 +76,47 @@ describe('npm run cli -- imagine (end to end: CLI → real Redis → worker → 
     expect(comfy.submissions()).toBe(0);
   });
 });
+
+describe('npm run cli on its own (no REDIS_URL, no worker running)', () => {
+  it('runs a private redis-server and a worker for the job, then stops the server', async () => {
+    const comfy = await startFakeComfy({ models: fakeModels });
+    try {
+      const storage = testConfig().storageDir;
+      const out = captureStream();
+      const code = await runCli(['imagine', 'a fox'], { STORAGE_DIR: storage, COMFY_URL: comfy.url, LOG_LEVEL: 'silent', PROGRESS_INTERVAL_S: '0.5' }, { out, err: captureStream() });
+      expect(code).toBe(0);
+      expect(out.text()).toMatch(/outputs\/[0-9a-f-]{36}\/01\.png/);
+      // The embedded server announced itself while running and is gone afterwards.
+      expect(readdirSync(path.join(storage, 'redis'))).not.toContain('embedded.json');
+      expect(readdirSync(path.join(storage, 'redis'))).toContain('appendonlydir');
+    } finally {
+      await comfy.close();
+    }
+  });
+});
+
+describe('npm run cli -- doctor', () => {
+  it('prints ✔ for what works and ✘ for a missing model, and exits 1', async () => {
+    const comfy = await startFakeComfy({ models: { 'CheckpointLoaderSimple.ckpt_name': ['other.safetensors'] } });
+    try {
+      const cfg = testConfig();
+      const out = captureStream();
+      const code = await runCli(['doctor'], { REDIS_URL: cfg.redisUrl as string, COMFY_URL: comfy.url, STORAGE_DIR: cfg.storageDir, LOG_LEVEL: 'silent' }, { out, err: captureStream() });
+      expect(code).toBe(1);
+      const lines = out.text().trim().split('\n');
+      expect(lines[0]).toMatch(/^✔ Redis reachable \(redis:\/\/127\.0\.0\.1:\d+, v[\d.]+\)$/);
+      expect(lines[1]).toBe(`✔ ComfyUI ${comfy.url} reachable (version 0.3.64, cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync)`);
+      expect(lines).toContain(`✘ imagine on ${comfy.url}: model "v1-5-pruned-emaonly.safetensors" (ckpt.ckpt_name) is not installed`);
+    } finally {
+      await comfy.close();
+    }
+  });
+
+  it('says plainly when ComfyUI is unreachable', async () => {
+    const cfg = testConfig();
+    const out = captureStream();
+    const code = await runCli(['doctor'], { REDIS_URL: cfg.redisUrl as string, COMFY_URL: 'http://127.0.0.1:9', STORAGE_DIR: cfg.storageDir, LOG_LEVEL: 'silent' }, { out, err: captureStream() });
+    expect(code).toBe(1);
+    expect(out.text()).toMatch(/✘ ComfyUI http:\/\/127\.0\.0\.1:9 not reachable: ComfyUI at http:\/\/127\.0\.0\.1:9 unavailable: GET \/system_stats: fetch failed/);
+  });
+});

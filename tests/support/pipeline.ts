@@ -35,7 +35,7 @@ export async function startPipeline(config: Config, logger: Logger) {
   const repo = createJobsRepo({ db });
   const producerRedis = await connectProducer(config.redisUrl as string);
   const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix, attempts: 3 });
-  const events = createJobEvents({ connection: createRedis(config.redisUrl as string, 'worker'), prefix: config.queuePrefix, logger });
+  const events = createJobEvents({ connection: createRedis(config.redisUrl as string, 'worker', logger), prefix: config.queuePrefix, logger });
   await events.ready();
   const tracker = createJobTracker({ producer, events, repo, storage, workflows, logger, progressIntervalMs: config.progressIntervalMs, maxPromptChars: config.maxPromptChars });
 
@@ -43,7 +43,7 @@ export async function startPipeline(config: Config, logger: Logger) {
     const client = createComfyClient({ baseUrl: comfyUrl, logger });
     const socket = createComfySocket({ baseUrl: comfyUrl, logger, backoffMs: { initial: 50, max: 500 } });
     const gw = createGenerationWorker({
-      connection: () => createRedis(config.redisUrl as string, 'worker'),
+      connection: () => createRedis(config.redisUrl as string, 'worker', logger),
       prefix: config.queuePrefix,
       client,
       socket,
