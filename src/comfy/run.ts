@@ -60,10 +60,12 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
   let settle: (o: Outcome) => void = () => undefined;
   const finished = new Promise<Outcome>((resolve) => (settle = resolve));
   let isSettled = false;
+  /** Why we stopped the prompt ourselves (cancel, timeout): ComfyUI's own "interrupted" then reports this. */
+  let stopReason: Error | undefined;
   const finish = (o: Outcome) => {
     if (isSettled) return;
     isSettled = true;
-    settle(o);
+    settle(!o.ok && stopReason ? { ok: false, error: stopReason } : o);
   };
 
   let started = false;
@@ -172,8 +174,10 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
   const unsubscribe = socket.subscribe(promptId, onSocket);
   const timers: NodeJS.Timeout[] = [];
   /** A robust stop does both: /queue delete for a pending prompt, /interrupt (with our id) for a running one. */
-  const stopOnComfy = (error: Error) =>
+  const stopOnComfy = (error: Error) => {
+    stopReason ??= error;
     void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]).then(() => finish({ ok: false, error }));
+  };
   const onAbort = () => {
     log.info('cancel requested; removing from queue and interrupting');
     stopOnComfy(new InterruptedError(lastNode));
