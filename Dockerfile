@@ -1,0 +1,19 @@
+# Build stage: native modules (better-sqlite3, sharp's prebuilt libvips) are installed here.
+FROM node:22-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production STORAGE_DIR=/data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY src ./src
+COPY workflows ./workflows
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
+ENTRYPOINT ["npm", "start", "--"]
+CMD ["all"]
