@@ -72,7 +72,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
   let lastNode: string | undefined;
   let lastActivity = Date.now();
   let polling = false;
-  let lastPositionPoll = 0;
+  let positionTimer: NodeJS.Timeout | undefined;
   const startedAt = Date.now();
 
   /** Ask ComfyUI where the prompt is; settles the run when it has finished or vanished. */
@@ -123,10 +123,13 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     }
     const m = event.message;
     if (m.type === 'status') {
-      // Queue changed. Only while still waiting does our position matter; throttle the /queue calls.
-      if (!started && Date.now() - lastPositionPoll > 2000) {
-        lastPositionPoll = Date.now();
-        void poll('queue changed');
+      // Queue changed. Only while still waiting does our position matter. On an idle server execution_start
+      // follows within milliseconds, so ask /queue only if we are still waiting a moment later.
+      if (!started && !positionTimer) {
+        positionTimer = setTimeout(() => {
+          positionTimer = undefined;
+          if (!started) void poll('queue changed');
+        }, 1000);
       }
       return;
     }
@@ -236,6 +239,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
   } finally {
     unsubscribe();
     for (const t of timers) clearTimeout(t);
+    clearTimeout(positionTimer);
     opts.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -92,6 +92,8 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
   let idle: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
   let closed = false;
+  /** When each prompt started and finished executing (for the benchmark's GPU-time baseline). */
+  const runTimes = new Map<string, { start: number; end?: number }>();
 
   // ---- WebSocket side -------------------------------------------------------------------------
   const send = (sid: string | undefined, type: string, data: unknown) => {
@@ -280,6 +282,7 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       });
     };
 
+    runTimes.set(pid, { start: now() });
     const start = { prompt_id: pid, ...ts() };
     msgs.push(['execution_start', start]);
     toClient('execution_start', start);
@@ -378,6 +381,8 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       finish('success', legacy ? undefined : ['execution_success', { prompt_id: pid, ...ts() }]);
       if (!legacy) toClient('execution_success', { prompt_id: pid, ...ts() });
     } finally {
+      const rt = runTimes.get(pid);
+      if (rt) rt.end = now();
       currentNode = undefined;
       running = undefined;
       broadcastStatus(); // history is already written at this point
@@ -581,6 +586,7 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       history.clear();
       for (const ws of [...allSockets]) ws.terminate();
     },
+    runTimes,
     submissions: () => requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length,
     async close() {
       closed = true;
