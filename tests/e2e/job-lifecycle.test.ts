@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/server.js';
 import { fakeModels, testConfig } from '../support/config.js';
@@ -96,6 +97,18 @@ describe('job lifecycle through the real queue, worker and history', () => {
     expect(percents).toEqual([...percents].sort((x, y) => x - y));
     expect(first.results[0]?.text).toMatch(/^Done in 0:0\d — 1 file\(s\)$/);
     expect(new Set(first.progress.map((p) => p.text)).size).toBe(first.progress.length); // never the same text twice
+  });
+
+  it('hands the latest preview image to the sink, saved beside the outputs', async () => {
+    comfy.script({ previews: true, stepDelayMs: 60 });
+    await pipeline.startWorker(comfy.url);
+    const rec = recordingSink();
+    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox', steps: 20 }, requester, sink: rec.sink });
+    await job.done;
+    const withPreview = rec.progress.filter((p) => p.previewPath);
+    expect(withPreview.length).toBeGreaterThan(0);
+    expect(withPreview[0]?.previewPath).toBe(pipeline.storage.resolveInside(`outputs/${job.jobId}/preview.jpg`));
+    expect(readFileSync(withPreview[0]!.previewPath!).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
   });
 
   it('runs against a ComfyUI that sends only the fields older versions send', async () => {
