@@ -89,10 +89,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     const startedAt = Date.now();
     const tracker = createProgressTracker(graph);
     const report = createThrottledReporter(job, deps.progressThrottleMs ?? 500, jlog);
-    let previewSeq = 0;
     let previewAt = 0;
+    let preview: { previewSeq: number; previewPath: string } | undefined;
     let comfyPosition: number | undefined;
-    const base = () => ({ comfyUrl: deps.client.baseUrl, startedAt });
+    const base = () => ({ comfyUrl: deps.client.baseUrl, startedAt, ...preview });
     report({ ...base(), percent: 0 }, true);
 
     const onEvent = (e: RunEvent) => {
@@ -105,8 +105,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         void writeFile(`${file}.tmp`, e.frame.image)
           .then(() => rename(`${file}.tmp`, file))
           .then(() => {
-            previewSeq += 1;
-            report({ ...base(), ...tracker.snapshot(), previewSeq, previewPath: deps.storage.relative(file) }, false);
+            preview = { previewSeq: (preview?.previewSeq ?? 0) + 1, previewPath: deps.storage.relative(file) };
+            report({ ...base(), ...tracker.snapshot(), comfyPosition }, false);
           })
           .catch((err) => jlog.warn({ err }, 'could not save preview'));
         return;

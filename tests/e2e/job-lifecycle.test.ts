@@ -86,13 +86,13 @@ describe('job lifecycle through the real queue, worker and history', () => {
     comfy.script({ stepDelayMs: 40 });
     const first = recordingSink();
     const second = recordingSink();
-    const a = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'one', steps: 12 }, requester, sink: first.sink });
+    const a = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'one', steps: 30 }, requester, sink: first.sink });
     const b = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'two', steps: 3 }, requester, sink: second.sink });
     expect([a.position, b.position]).toEqual([0, 1]);
     await pipeline.startWorker(comfy.url);
     await Promise.all([a.done, b.done]);
     expect(second.progress[0]?.text).toMatch(/^Queued — 1 ahead of you · job [0-9a-f]{8}$/);
-    expect(first.progress.some((p) => /Generating · job .*\n[█░]+ \d+%\nstep \d+\/12 · node: KSampler/.test(p.text))).toBe(true);
+    expect(first.progress.some((p) => /Generating · job .*\n[█░]+ \d+%\nstep \d+\/30 · node: KSampler/.test(p.text))).toBe(true);
     const percents = first.progress.map((p) => p.percent);
     expect(percents).toEqual([...percents].sort((x, y) => x - y));
     expect(first.results[0]?.text).toMatch(/^Done in 0:0\d — 1 file\(s\)$/);
