@@ -7,6 +7,13 @@ const urlList = z
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each entry must be an http(s) URL' })).min(1));
 
+/** Comma list of `platform:id` entries (ADMIN_USERS, ALLOWED_USERS, ALLOWED_CHATS). */
+const idList = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^(telegram|discord):-?\d+$/, { error: 'entries look like telegram:123456 or discord:123456789012345678' })));
+
 const posInt = (def: number, max?: number) => {
   let n = z.coerce.number().int().positive();
   if (max !== undefined) n = n.max(max);
@@ -36,6 +43,16 @@ export const configSchema = z
     OBJECT_INFO_REFRESH_S: posInt(300),
     /** Job lock lifetime; a killed worker's job is picked up again after about this long. */
     WORKER_LOCK_S: posInt(30, 600),
+    // --- bots ---
+    TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]{20,}$/, { error: 'expected the token BotFather gave, like 123456:ABC-DEF…' }).optional(),
+    /** A local Bot API server (lifts the 20 MB download / 50 MB upload limits). */
+    TELEGRAM_API_ROOT: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+    /** `telegram:<id>` / `discord:<id>` entries. */
+    ADMIN_USERS: idList,
+    ALLOWED_USERS: idList,
+    ALLOWED_CHATS: idList,
+    RATE_LIMIT_PER_MINUTE: posInt(10, 1000),
+    MAX_QUEUED_PER_USER: posInt(3, 100),
     /** Folder with <name>.json + <name>.manifest.json pairs. */
     WORKFLOWS_DIR: z.string().min(1).default(fileURLToPath(new URL('../workflows', import.meta.url))),
   })
@@ -54,6 +71,10 @@ export const configSchema = z
       objectInfoRefreshMs: env.OBJECT_INFO_REFRESH_S * 1000,
       workflowsDir: path.resolve(env.WORKFLOWS_DIR),
       workerLockMs: env.WORKER_LOCK_S * 1000,
+      telegram: env.TELEGRAM_BOT_TOKEN ? { token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT } : undefined,
+      access: { admins: env.ADMIN_USERS, allowedUsers: env.ALLOWED_USERS, allowedChats: env.ALLOWED_CHATS },
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      maxQueuedPerUser: env.MAX_QUEUED_PER_USER,
     };
   });
 

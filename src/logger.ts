@@ -11,6 +11,10 @@ export const redactPaths = [
   'config.redisUrl',
   'redisUrl',
   '*.password',
+  'config.telegram.token',
+  'telegram.token',
+  'TELEGRAM_BOT_TOKEN',
+  '*.TELEGRAM_BOT_TOKEN',
   'password',
 ];
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { startEmbeddedRedis } from './app/embedded-redis.js';
+import { startBotRole } from './app/bot-role.js';
 import { startWorkerRole } from './app/worker-role.js';
 import { loadWorkflows } from './comfy/workflows.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -7,7 +8,7 @@ import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 
 /** `npm start` runs every role the settings allow; `npm start -- worker` runs one. */
-const roles = ['all', 'worker'] as const;
+const roles = ['all', 'worker', 'bot'] as const;
 type Role = (typeof roles)[number];
 
 async function main() {
@@ -41,6 +42,8 @@ async function main() {
     redisUrl = embedded.url;
   }
   if (role === 'all' || role === 'worker') await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle });
+  // The bot role runs when a chat platform is configured (or was asked for by name).
+  if (role === 'bot' || (role === 'all' && config.telegram)) await startBotRole({ config, redisUrl, workflows, logger, lifecycle });
   logger.info({ role }, 'ready');
 }
 

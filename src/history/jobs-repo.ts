@@ -112,6 +112,7 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
     ),
     countUser: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL`),
     counts: db.prepare(`SELECT status, COUNT(*) AS n FROM jobs WHERE deleted_at IS NULL GROUP BY status`),
+    unfinishedCount: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued','running') AND platform = ? AND user_id = ?`),
     unfinished: db.prepare(`SELECT * FROM jobs WHERE status IN ('queued','running') AND platform = ? ORDER BY created_at`),
     durations: db.prepare(
       `SELECT finished_at - started_at AS ms FROM jobs WHERE workflow = ? AND status = 'succeeded' AND started_at IS NOT NULL
@@ -191,6 +192,9 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
     },
     unfinished(platform: string): JobRecord[] {
       return (s.unfinished.all(platform) as Row[]).map(toRecord);
+    },
+    unfinishedCount(platform: string, userId: string): number {
+      return (s.unfinishedCount.get(platform, userId) as { n: number }).n;
     },
     /** Recent run times of a workflow (ms), newest first: the ETA is learned from these. */
     recentDurations(workflow: string, limit = 20): number[] {

@@ -44,7 +44,8 @@ describe('shipped workflows against a real /object_info dump', () => {
           if (type === 'BOOLEAN' && typeof value !== 'boolean') problems.push(`${id}.${name}: BOOLEAN expected`);
           const combo = comboOptions(info, node.class_type, name);
           const isModelList = wf.manifest.requires.models.some((m) => m.node === id && m.input === name);
-          if (combo && !isModelList && !combo.includes(String(value))) problems.push(`${id}.${name}: "${String(value)}" not among ${combo.length} options`);
+          const isMediaTarget = wf.manifest.params.some((p) => (p.type === 'image' || p.type === 'audio') && p.targets.some((t) => t.node === id && t.input === name));
+          if (combo && !isModelList && !isMediaTarget && !combo.includes(String(value))) problems.push(`${id}.${name}: "${String(value)}" not among ${combo.length} options`);
         }
       }
       expect(problems).toEqual([]);
@@ -64,7 +65,8 @@ describe('shipped workflows against a real /object_info dump', () => {
     });
 
     it(`${wf.name}: defaults and limits produce a graph ComfyUI would accept`, () => {
-      const params = withSeeds(wf.manifest, paramsSchemaOf(wf.manifest).parse({ prompt: 'x' }) as Record<string, unknown>, () => 0.5);
+      const required = Object.fromEntries(wf.manifest.params.filter((p) => p.required).map((p) => [p.name, p.type === 'image' ? 'x.png' : 'x']));
+      const params = withSeeds(wf.manifest, paramsSchemaOf(wf.manifest).parse(required) as Record<string, unknown>, () => 0.5);
       const graph = applyParams(wf.graph, wf.manifest, params);
       for (const p of wf.manifest.params) {
         if (p.type !== 'int' && p.type !== 'float') continue;

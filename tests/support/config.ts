@@ -20,4 +20,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
 /** Model lists the fake ComfyUI serves for the shipped workflows. */
 export const fakeModels = {
   'CheckpointLoaderSimple.ckpt_name': ['v1-5-pruned-emaonly.safetensors', 'dreamshaper_8.safetensors'],
+  'UNETLoader.unet_name': ['flux1-dev-kontext_fp8_scaled.safetensors'],
+  'DualCLIPLoader.clip_name1': ['clip_l.safetensors', 't5xxl_fp8_e4m3fn_scaled.safetensors'],
+  'DualCLIPLoader.clip_name2': ['clip_l.safetensors', 't5xxl_fp8_e4m3fn_scaled.safetensors'],
+  'VAELoader.vae_name': ['ae.safetensors', 'pixel_space'],
+  'UpscaleModelLoader.model_name': ['RealESRGAN_x4plus.pth'],
 };

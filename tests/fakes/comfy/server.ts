@@ -189,6 +189,15 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       if (o.min !== undefined && n < o.min) return [{ type: 'value_smaller_than_min', message: `Value ${n} smaller than min of ${o.min}`, details: name, extra_info: { input_name: name } }];
       if (o.max !== undefined && n > o.max) return [{ type: 'value_bigger_than_max', message: `Value ${n} bigger than max of ${o.max}`, details: name, extra_info: { input_name: name } }];
     }
+    // LoadImage/LoadAudio have VALIDATE_INPUTS: the list check is skipped, the file must exist in input/.
+    if (name === 'image' || name === 'audio') {
+      const file = String(value).replace(/ \[(input|output|temp)\]$/, '');
+      const slash = file.lastIndexOf('/');
+      if (Array.isArray(type) && !files.has(`input/${slash >= 0 ? file.slice(0, slash) : ''}/${file.slice(slash + 1)}`) && !type.map(String).includes(String(value))) {
+        return [{ type: 'custom_validation_failed', message: 'Custom validation failed for node', details: `${name} - Invalid ${name} file: ${String(value)}`, extra_info: { input_name: name } }];
+      }
+      return [];
+    }
     // Old-style combos are checked; V3 "COMBO" inputs are not at the 0.3.6x commit (they fail at execution).
     if (Array.isArray(type) && !type.map(String).includes(String(value))) {
       const list = type.length > 20 ? `(list of length ${type.length})` : JSON.stringify(type);
@@ -230,8 +239,11 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     };
     if (cls === 'SaveImage' || cls === 'PreviewImage') {
       const latent = Object.values(prompt).find((n) => /^Empty(SD3)?LatentImage$/.test(n.class_type ?? ''))?.inputs ?? {};
-      const width = Number(latent.width ?? 64);
-      const height = Number(latent.height ?? 64);
+      // Without a latent canvas the output takes the loaded image's size (edit, upscale).
+      const loaded = Object.values(prompt).find((n) => n.class_type === 'LoadImage')?.inputs?.image;
+      const loadedMeta = loaded ? await sharp(files.get(`input//${String(loaded)}`) ?? Buffer.alloc(0)).metadata().catch(() => undefined) : undefined;
+      const width = Number(latent.width ?? loadedMeta?.width ?? 64);
+      const height = Number(latent.height ?? loadedMeta?.height ?? 64);
       const batch = Number(latent.batch_size ?? 1);
       const type = cls === 'SaveImage' ? 'output' : 'temp';
       const images = [];

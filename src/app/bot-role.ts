@@ -1,0 +1,57 @@
+import { createAccess } from '../bots/access.js';
+import { createBotService } from '../bots/service.js';
+import { createTelegramFrontend } from '../bots/telegram/frontend.js';
+import { createComfyClient, type ObjectInfo } from '../comfy/client.js';
+import type { WorkflowRegistry } from '../comfy/workflows.js';
+import type { Config } from '../config.js';
+import type { Lifecycle } from '../lifecycle.js';
+import type { Logger } from '../logger.js';
+import { createQuotas } from '../queue/quotas.js';
+import { connectProducer } from '../queue/redis.js';
+import { startFrontendCore } from './frontend-core.js';
+
+/** History + queue client + every configured chat frontend; unfinished jobs are picked up again at start. */
+export async function startBotRole(deps: { config: Config; redisUrl: string; workflows: WorkflowRegistry; logger: Logger; lifecycle: Lifecycle; telegramApiRoot?: string }) {
+  const { config, logger, lifecycle } = deps;
+  const core = await startFrontendCore({ config, redisUrl: deps.redisUrl, logger, lifecycle, workflows: deps.workflows });
+  const quotaRedis = await connectProducer(deps.redisUrl, logger);
+  lifecycle.onShutdown('quota redis', () => void quotaRedis.disconnect());
+  const access = createAccess(config.access);
+  const quotas = createQuotas({ redis: quotaRedis, prefix: config.queuePrefix, perMinute: config.rateLimitPerMinute, maxQueued: config.maxQueuedPerUser });
+
+  // Model lists for /models: read from the first ComfyUI, refreshed every OBJECT_INFO_REFRESH_S.
+  const comfy = createComfyClient({ baseUrl: config.comfyUrls[0] as string, logger });
+  let info: { at: number; value: ObjectInfo } | undefined;
+  const objectInfo = async () => {
+    if (!info || Date.now() - info.at > config.objectInfoRefreshMs) {
+      try {
+        info = { at: Date.now(), value: await comfy.objectInfo() };
+      } catch (err) {
+        logger.warn({ err }, 'could not read /object_info');
+      }
+    }
+    return info?.value;
+  };
+
+  const service = createBotService({ ...core, access, quotas, logger, objectInfo });
+  const frontends: string[] = [];
+  if (config.telegram) {
+    const tg = createTelegramFrontend({
+      token: config.telegram.token,
+      apiRoot: deps.telegramApiRoot ?? config.telegram.apiRoot,
+      service,
+      tracker: core.tracker,
+      repo: core.repo,
+      storage: core.storage,
+      workflows: deps.workflows,
+      isAdmin: (id) => access.isAdmin('telegram', id),
+      logger,
+    });
+    await tg.start();
+    lifecycle.onShutdown('telegram', () => tg.stop());
+    void Promise.all(core.tracker.reconcile('telegram', (r) => tg.sinkForRecord(r)));
+    frontends.push('telegram');
+  }
+  logger.info({ frontends }, 'bot role started');
+  return { core, service, frontends };
+}

@@ -1,0 +1,134 @@
+import { stat } from 'node:fs/promises';
+import { GrammyError, InputFile, InlineKeyboard, type Api } from 'grammy';
+import type { InputMediaPhoto } from 'grammy/types';
+import { fitPhoto } from '../../images/fit-output.js';
+import { telegramLimits } from '../../images/limits.js';
+import { formatDuration, t, type Locale } from '../../i18n/index.js';
+import type { Logger } from '../../logger.js';
+import { encodeAction } from '../actions.js';
+import type { FailureView, ProgressSink, ProgressView, ResultView } from '../progress/sink.js';
+
+/**
+ * One job's message in a Telegram chat. The first progress update sends it (as a reply to the command), later
+ * ones edit it in place; the result replaces it with the photo (editMessageMedia), or — for several files — it
+ * becomes the buttons message under an album (albums cannot carry buttons). 429s are waited out by the
+ * auto-retry plugin under the per-chat throttler, so this code never loops on its own.
+ */
+export interface TelegramSinkDeps {
+  api: Api;
+  chatId: number;
+  /** The user's command message, for replies. */
+  replyTo?: number;
+  /** An existing progress message (after a restart). */
+  messageId?: number;
+  locale: Locale;
+  logger: Logger;
+  canUpscale: boolean;
+  onMessage?: (messageId: number) => void;
+  /** Upload cap for documents/videos (50 MB; 2000 MB with a local Bot API server). */
+  maxUploadBytes?: number;
+}
+
+const isNotModified = (err: unknown) => err instanceof GrammyError && err.description.includes('message is not modified');
+const isGone = (err: unknown) => err instanceof GrammyError && /message to edit not found|message can't be edited|there is no text in the message/.test(err.description);
+
+export function resultKeyboard(locale: Locale, jobId: string, imageCount: number, canUpscale: boolean): InlineKeyboard {
+  const kb = new InlineKeyboard()
+    .text(t(locale, 'bot.button_reroll'), encodeAction({ kind: 'reroll', jobId }))
+    .text(t(locale, 'bot.button_remix'), encodeAction({ kind: 'remix', jobId }));
+  if (canUpscale && imageCount > 0) {
+    kb.row();
+    for (let i = 1; i <= Math.min(imageCount, 4); i++) kb.text(t(locale, 'bot.button_upscale', { n: i }), encodeAction({ kind: 'upscale', jobId, index: i }));
+  }
+  return kb;
+}
+
+export function resultCaption(view: ResultView): string {
+  const prompt = String(view.params.prompt ?? view.params.instruction ?? view.workflow);
+  const seed = view.params.seed ?? '–';
+  const tail = t(view.locale, 'bot.result_caption', { prompt: '', seed: String(seed), time: formatDuration(view.durationMs), id: view.shortId });
+  // Captions are capped at 1024 characters: shorten the prompt, never the facts.
+  const room = telegramLimits.caption - tail.length - 1;
+  return t(view.locale, 'bot.result_caption', {
+    prompt: prompt.length > room ? `${prompt.slice(0, room - 1)}…` : prompt,
+    seed: String(seed),
+    time: formatDuration(view.durationMs),
+    id: view.shortId,
+  });
+}
+
+export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
+  const { api, chatId, locale } = deps;
+  let messageId = deps.messageId;
+  const replyParams = deps.replyTo ? { reply_parameters: { message_id: deps.replyTo, allow_sending_without_reply: true } } : {};
+  const maxUpload = deps.maxUploadBytes ?? telegramLimits.documentBytes;
+
+  async function showText(text: string, markup?: InlineKeyboard) {
+    if (messageId !== undefined) {
+      try {
+        await api.editMessageText(chatId, messageId, text, { reply_markup: markup ?? { inline_keyboard: [] } });
+        return;
+      } catch (err) {
+        if (isNotModified(err)) return; // same text and buttons: nothing to do
+        if (!isGone(err)) throw err;
+        messageId = undefined; // deleted or turned into media: post a fresh one
+      }
+    }
+    const sent = await api.sendMessage(chatId, text, { ...replyParams, reply_markup: markup });
+    messageId = sent.message_id;
+    deps.onMessage?.(messageId);
+  }
+
+  return {
+    async showProgress(view: ProgressView) {
+      const kb = view.canCancel ? new InlineKeyboard().text(t(locale, 'bot.button_cancel'), encodeAction({ kind: 'cancel', jobId: view.jobId })) : undefined;
+      await showText(view.text, kb);
+    },
+
+    async showResult(view: ResultView) {
+      const caption = resultCaption(view);
+      const images = view.files.filter((f) => f.kind === 'image');
+      const others = view.files.filter((f) => f.kind !== 'image');
+      const kb = resultKeyboard(locale, view.jobId, images.length, deps.canUpscale);
+      const fitted = await Promise.all(images.map(async (f) => ({ f, fit: await fitPhoto(f.absolutePath, telegramLimits) })));
+      const photos = fitted.filter((x) => x.fit.as === 'photo');
+      const documents = [...fitted.filter((x) => x.fit.as === 'document').map((x) => x.f), ...others];
+
+      if (photos.length === 1 && documents.length === 0 && messageId !== undefined) {
+        const only = photos[0]!;
+        const media: InputMediaPhoto = { type: 'photo', media: new InputFile(only.fit.as === 'photo' ? only.fit.bytes : Buffer.alloc(0), 'result.png'), caption };
+        try {
+          await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
+          return;
+        } catch (err) {
+          deps.logger.warn({ err }, 'could not turn the progress message into the photo; sending it instead');
+        }
+      }
+      if (photos.length === 1) {
+        const only = photos[0]!;
+        await api.sendPhoto(chatId, new InputFile(only.fit.as === 'photo' ? only.fit.bytes : Buffer.alloc(0), 'result.png'), { ...replyParams, caption });
+      } else {
+        for (let i = 0; i < photos.length; i += telegramLimits.albumMax) {
+          const chunk = photos.slice(i, i + telegramLimits.albumMax);
+          if (chunk.length === 1) await api.sendPhoto(chatId, new InputFile(chunk[0]!.fit.as === 'photo' ? (chunk[0]!.fit as { bytes: Buffer }).bytes : Buffer.alloc(0), 'result.png'), replyParams);
+          else await api.sendMediaGroup(chatId, chunk.map((x) => ({ type: 'photo' as const, media: new InputFile((x.fit as { bytes: Buffer }).bytes, 'result.png') })), replyParams);
+        }
+      }
+      for (const f of documents) {
+        const size = (await stat(f.absolutePath)).size;
+        if (size > maxUpload) {
+          await api.sendMessage(chatId, t(locale, 'input.file_too_big', { size: (size / 1e6).toFixed(1), max: Math.round(maxUpload / 1e6) }), replyParams);
+          continue;
+        }
+        const file = new InputFile(f.absolutePath);
+        if (f.kind === 'video') await api.sendVideo(chatId, file, { ...replyParams, supports_streaming: true });
+        else await api.sendDocument(chatId, file, replyParams);
+      }
+      await showText(caption, kb);
+    },
+
+    async showFailure(view: FailureView) {
+      await showText(view.text);
+    },
+  };
+}

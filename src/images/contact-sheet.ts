@@ -1,0 +1,40 @@
+import sharp from 'sharp';
+
+/** A numbered grid of thumbnails for /gallery: one image, so paging edits one message. */
+export interface SheetItem {
+  /** First output image of the job, or undefined (video/failed: a grey tile with its label). */
+  file?: string;
+  label: string;
+}
+
+const TILE = 256;
+const GAP = 8;
+
+export async function contactSheet(items: SheetItem[], columns = 3): Promise<Buffer> {
+  const rows = Math.max(1, Math.ceil(items.length / columns));
+  const width = columns * TILE + (columns + 1) * GAP;
+  const height = rows * TILE + (rows + 1) * GAP;
+  const tiles = await Promise.all(
+    items.map(async (item, i) => {
+      let tile: Buffer;
+      try {
+        if (!item.file) throw new Error('no image');
+        tile = await sharp(item.file, { limitInputPixels: 50_000_000 }).resize(TILE, TILE, { fit: 'cover' }).png().toBuffer();
+      } catch {
+        tile = await sharp({ create: { width: TILE, height: TILE, channels: 3, background: '#3a3a3a' } }).png().toBuffer();
+      }
+      const badge = Buffer.from(
+        `<svg width="${TILE}" height="${TILE}"><rect x="0" y="0" width="64" height="48" rx="8" fill="#000" fill-opacity="0.65"/>` +
+          `<text x="32" y="35" font-family="sans-serif" font-size="30" font-weight="bold" fill="#fff" text-anchor="middle">${i + 1}</text>` +
+          `<text x="8" y="${TILE - 10}" font-family="sans-serif" font-size="16" fill="#fff">${escapeXml(item.label.slice(0, 28))}</text></svg>`,
+      );
+      const labelled = await sharp(tile).composite([{ input: badge }]).png().toBuffer();
+      return { input: labelled, left: GAP + (i % columns) * (TILE + GAP), top: GAP + Math.floor(i / columns) * (TILE + GAP) };
+    }),
+  );
+  return sharp({ create: { width, height, channels: 3, background: '#1e1e1e' } }).composite(tiles).jpeg({ quality: 85 }).toBuffer();
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+}

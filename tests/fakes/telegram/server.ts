@@ -1,0 +1,384 @@
+/**
+ * An in-process Telegram Bot API server for grammY (`client.apiRoot`): /bot<token>/<method> with JSON or
+ * multipart bodies, /file/bot<token>/<path> downloads, long-polling getUpdates. It keeps chats and messages,
+ * so edits behave as Telegram's do ("message is not modified", no text to edit on a photo, 4096/1024 limits,
+ * photo size and dimension checks, getFile's 20 MB cap), injects 429 floods with retry_after per chat, and lets
+ * a test act as users: text with command entities, photos or documents with captions, replies, button presses.
+ * One file on purpose: updates, chats, messages and files are one piece of state, as on the real server.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+
+export interface TgUser { id: number; is_bot: boolean; first_name: string; username?: string; language_code?: string }
+export interface TgChat { id: number; type: 'private' | 'group' | 'supergroup'; title?: string; first_name?: string }
+type Markup = { inline_keyboard?: Array<Array<{ text: string; callback_data?: string; url?: string }>>; force_reply?: boolean } | undefined;
+export interface TgMessage {
+  message_id: number;
+  date: number;
+  chat: TgChat;
+  from?: TgUser;
+  text?: string;
+  caption?: string;
+  entities?: Array<{ type: string; offset: number; length: number }>;
+  caption_entities?: Array<{ type: string; offset: number; length: number }>;
+  photo?: Array<{ file_id: string; file_unique_id: string; width: number; height: number; file_size: number }>;
+  document?: { file_id: string; file_unique_id: string; file_name?: string; mime_type?: string; file_size: number };
+  video?: { file_id: string; file_unique_id: string; file_size: number; width: number; height: number; duration: number };
+  media_group_id?: string;
+  reply_to_message?: TgMessage;
+  reply_markup?: Markup;
+}
+
+export interface ApiCall {
+  method: string;
+  params: Record<string, unknown>;
+  /** Uploaded files by field or attach:// name. */
+  files: Record<string, { bytes: Buffer; filename: string }>;
+  at: number;
+  status: number;
+  chatId?: number;
+}
+
+const NOT_MODIFIED = 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
+
+export async function startFakeTelegram(opts: { token: string; botUsername?: string }) {
+  const bot: TgUser = { id: 7000001, is_bot: true, first_name: 'Relay', username: opts.botUsername ?? 'relay_bot' };
+  const calls: ApiCall[] = [];
+  const updates: Array<{ update_id: number; [k: string]: unknown }> = [];
+  const messages = new Map<string, TgMessage>(); // "<chat>:<id>"
+  const files = new Map<string, { bytes: Buffer; path: string }>();
+  const nextId = new Map<number, number>();
+  const floods = new Map<number, number>(); // chat → flooded until (ms)
+  const failures: Array<{ method: string; status: number; description: string; retryAfter?: number }> = [];
+  let updateId = 1;
+  let waiters: Array<() => void> = [];
+  const now = () => Date.now();
+
+  const newMessage = (chat: TgChat, from: TgUser, fields: Partial<TgMessage>): TgMessage => {
+    const id = (nextId.get(chat.id) ?? 0) + 1;
+    nextId.set(chat.id, id);
+    const m: TgMessage = { message_id: id, date: Math.floor(now() / 1000), chat, from, ...fields };
+    messages.set(`${chat.id}:${id}`, m);
+    return m;
+  };
+  const storeFile = (bytes: Buffer, ext: string) => {
+    const id = `F${randomUUID().replace(/-/g, '')}`;
+    files.set(id, { bytes, path: `files/${id}.${ext}` });
+    return id;
+  };
+  const pushUpdate = (u: Record<string, unknown>) => {
+    updates.push({ update_id: updateId++, ...u });
+    for (const w of waiters) w();
+    waiters = [];
+  };
+  const commandEntities = (text: string | undefined) => {
+    const m = text ? /^\/[a-z0-9_]+(@[a-z0-9_]+)?/i.exec(text) : null;
+    return m ? [{ type: 'bot_command', offset: 0, length: m[0].length }] : undefined;
+  };
+
+  // ---- multipart (grammY writes `content-disposition:form-data;name="x";filename=y`, so parse it ourselves) ----
+  function parseMultipart(body: Buffer, contentType: string) {
+    const boundary = /boundary=(.+)$/.exec(contentType)?.[1];
+    const fields: Record<string, string> = {};
+    const parts: Record<string, { bytes: Buffer; filename: string }> = {};
+    if (!boundary) return { fields, parts };
+    const delim = Buffer.from(`--${boundary}`);
+    let pos = body.indexOf(delim);
+    while (pos >= 0) {
+      const start = pos + delim.length;
+      if (body.subarray(start, start + 2).toString() === '--') break;
+      const next = body.indexOf(delim, start);
+      if (next < 0) break;
+      const part = body.subarray(start + 2, next - 2); // skip \r\n after the delimiter and before the next
+      const headerEnd = part.indexOf('\r\n\r\n');
+      const headers = part.subarray(0, headerEnd).toString('utf8');
+      const content = part.subarray(headerEnd + 4);
+      const name = /name="([^"]+)"/i.exec(headers)?.[1] ?? '';
+      const filename = /filename="?([^";\r\n]+)"?/i.exec(headers)?.[1];
+      if (filename !== undefined) parts[name] = { bytes: Buffer.from(content), filename };
+      else fields[name] = content.toString('utf8');
+      pos = next;
+    }
+    return { fields, parts };
+  }
+
+  // ---- server ----
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void handle(req, res, Buffer.concat(chunks)).catch((err) => {
+        res.writeHead(500);
+        res.end(String(err));
+      });
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const fileMatch = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (fileMatch) {
+      const f = [...files.values()].find((x) => x.path === fileMatch[2]);
+      if (fileMatch[1] !== opts.token || !f) {
+        res.writeHead(404);
+        return res.end();
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': f.bytes.length });
+      return res.end(f.bytes);
+    }
+    const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (!m) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
+    if (m[1] !== opts.token) return reply(401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    const method = m[2] as string;
+    let params: Record<string, unknown> = {};
+    let parts: Record<string, { bytes: Buffer; filename: string }> = {};
+    const ct = String(req.headers['content-type'] ?? '');
+    if (ct.includes('multipart/form-data')) {
+      const mp = parseMultipart(raw, ct);
+      parts = mp.parts;
+      for (const [k, v] of Object.entries(mp.fields)) params[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+    } else if (raw.length) params = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(parts)) if (!(k in params)) params[k] = `attach://${k}`;
+    const chatId = params.chat_id !== undefined ? Number(params.chat_id) : undefined;
+    const call: ApiCall = { method, params, files: parts, at: now(), status: 200, chatId };
+    calls.push(call);
+    const ok = (result: unknown) => reply(200, { ok: true, result });
+    const fail = (status: number, description: string, extra: Record<string, unknown> = {}) => {
+      call.status = status;
+      reply(status, { ok: false, error_code: status, description, ...extra });
+    };
+
+    if (chatId !== undefined) {
+      const until = floods.get(chatId) ?? 0;
+      if (until > now()) {
+        const retryAfter = Math.ceil((until - now()) / 1000);
+        return fail(429, `Too Many Requests: retry after ${retryAfter}`, { parameters: { retry_after: retryAfter } });
+      }
+    }
+    const injected = failures.findIndex((f) => f.method === method || f.method === '*');
+    if (injected >= 0 && method !== 'getUpdates') {
+      const f = failures.splice(injected, 1)[0]!;
+      return fail(f.status, f.description, f.retryAfter ? { parameters: { retry_after: f.retryAfter } } : {});
+    }
+
+    const fileOf = (ref: unknown) => (typeof ref === 'string' && ref.startsWith('attach://') ? parts[ref.slice(9)] : undefined);
+    const msgOf = () => messages.get(`${chatId}:${Number(params.message_id)}`);
+    const chatOf = (): TgChat => {
+      const known = [...messages.values()].find((x) => x.chat.id === chatId)?.chat;
+      return known ?? { id: chatId as number, type: (chatId as number) < 0 ? 'supergroup' : 'private' };
+    };
+    const replyTo = () => {
+      const rp = params.reply_parameters as { message_id?: number } | undefined;
+      const id = rp?.message_id ?? (params.reply_to_message_id as number | undefined);
+      return id ? messages.get(`${chatId}:${id}`) : undefined;
+    };
+    const photoOf = async (f: { bytes: Buffer }) => {
+      if (f.bytes.length > 10 * 1000 * 1000) return { error: 'Bad Request: PHOTO_INVALID_DIMENSIONS' as string };
+      const meta = await sharp(f.bytes).metadata().catch(() => undefined);
+      if (!meta?.width || !meta.height) return { error: 'Bad Request: IMAGE_PROCESS_FAILED' };
+      if (meta.width + meta.height > 10_000 || Math.max(meta.width, meta.height) / Math.min(meta.width, meta.height) > 20) return { error: 'Bad Request: PHOTO_INVALID_DIMENSIONS' };
+      const id = storeFile(f.bytes, 'jpg');
+      return { photo: [{ file_id: id, file_unique_id: id.slice(0, 12), width: meta.width, height: meta.height, file_size: f.bytes.length }] };
+    };
+    const sameMarkup = (a: Markup, b: Markup) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
+
+    switch (method) {
+      case 'getMe':
+        return ok(bot);
+      case 'deleteWebhook':
+      case 'setMyCommands':
+      case 'sendChatAction':
+      case 'answerCallbackQuery':
+        if (method === 'answerCallbackQuery' && String(params.text ?? '').length > 200) return fail(400, 'Bad Request: MESSAGE_TOO_LONG');
+        return ok(true);
+      case 'getUpdates': {
+        const offset = Number(params.offset ?? 0);
+        const timeoutMs = Math.min(Number(params.timeout ?? 0), 2) * 1000;
+        const pending = () => updates.filter((u) => u.update_id >= offset);
+        if (!pending().length && timeoutMs > 0) {
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, timeoutMs);
+            waiters.push(() => {
+              clearTimeout(t);
+              r();
+            });
+          });
+        }
+        return ok(pending().slice(0, Number(params.limit ?? 100)));
+      }
+      case 'sendMessage': {
+        const text = String(params.text ?? '');
+        if (!text.length) return fail(400, 'Bad Request: message text is empty');
+        if (text.length > 4096) return fail(400, 'Bad Request: message is too long');
+        return ok(newMessage(chatOf(), bot, { text, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }));
+      }
+      case 'editMessageText': {
+        const msg = msgOf();
+        if (!msg) return fail(400, 'Bad Request: message to edit not found');
+        if (msg.text === undefined) return fail(400, 'Bad Request: there is no text in the message to edit');
+        const text = String(params.text ?? '');
+        if (text.length > 4096) return fail(400, 'Bad Request: MESSAGE_TOO_LONG');
+        if (text === msg.text && sameMarkup(msg.reply_markup, params.reply_markup as Markup)) return fail(400, NOT_MODIFIED);
+        msg.text = text;
+        msg.reply_markup = params.reply_markup as Markup;
+        return ok(msg);
+      }
+      case 'editMessageCaption': {
+        const msg = msgOf();
+        if (!msg) return fail(400, 'Bad Request: message to edit not found');
+        if (msg.text !== undefined) return fail(400, 'Bad Request: there is no caption in the message to edit');
+        const caption = String(params.caption ?? '');
+        if (caption.length > 1024) return fail(400, 'Bad Request: MEDIA_CAPTION_TOO_LONG');
+        if (caption === (msg.caption ?? '') && sameMarkup(msg.reply_markup, params.reply_markup as Markup)) return fail(400, NOT_MODIFIED);
+        msg.caption = caption;
+        msg.reply_markup = params.reply_markup as Markup;
+        return ok(msg);
+      }
+      case 'editMessageReplyMarkup': {
+        const msg = msgOf();
+        if (!msg) return fail(400, 'Bad Request: message to edit not found');
+        if (sameMarkup(msg.reply_markup, params.reply_markup as Markup)) return fail(400, NOT_MODIFIED);
+        msg.reply_markup = params.reply_markup as Markup;
+        return ok(msg);
+      }
+      case 'editMessageMedia': {
+        const msg = msgOf();
+        if (!msg) return fail(400, 'Bad Request: message to edit not found');
+        const media = params.media as { type: string; media: string; caption?: string };
+        const f = fileOf(media.media);
+        if (!f || media.type !== 'photo') return fail(400, 'Bad Request: wrong file identifier/HTTP URL specified');
+        const p = await photoOf(f);
+        if ('error' in p) return fail(400, p.error as string);
+        if ((media.caption ?? '').length > 1024) return fail(400, 'Bad Request: MEDIA_CAPTION_TOO_LONG');
+        delete msg.text;
+        msg.photo = p.photo;
+        msg.caption = media.caption;
+        msg.reply_markup = params.reply_markup as Markup;
+        return ok(msg);
+      }
+      case 'sendPhoto': {
+        const f = fileOf(params.photo);
+        if (!f) return fail(400, 'Bad Request: there is no photo in the request');
+        const p = await photoOf(f);
+        if ('error' in p) return fail(400, p.error as string);
+        if (String(params.caption ?? '').length > 1024) return fail(400, 'Bad Request: message caption is too long');
+        return ok(newMessage(chatOf(), bot, { photo: p.photo, caption: params.caption as string | undefined, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }));
+      }
+      case 'sendDocument':
+      case 'sendVideo': {
+        const field = method === 'sendDocument' ? 'document' : 'video';
+        const f = fileOf(params[field]);
+        if (!f) return fail(400, `Bad Request: there is no ${field} in the request`);
+        if (f.bytes.length > 50 * 1000 * 1000) return fail(413, 'Request Entity Too Large');
+        const id = storeFile(f.bytes, 'bin');
+        const entry = method === 'sendDocument'
+          ? { document: { file_id: id, file_unique_id: id.slice(0, 12), file_name: f.filename, file_size: f.bytes.length } }
+          : { video: { file_id: id, file_unique_id: id.slice(0, 12), file_size: f.bytes.length, width: 0, height: 0, duration: 0 } };
+        return ok(newMessage(chatOf(), bot, { ...entry, caption: params.caption as string | undefined, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }));
+      }
+      case 'sendMediaGroup': {
+        const media = params.media as Array<{ type: string; media: string; caption?: string }>;
+        if (!Array.isArray(media) || media.length < 2 || media.length > 10) return fail(400, 'Bad Request: wrong number of media specified');
+        if ('reply_markup' in params) return fail(400, 'Bad Request: reply markup is not supported in media groups');
+        const group = randomUUID();
+        const out: TgMessage[] = [];
+        for (const item of media) {
+          const f = fileOf(item.media);
+          if (!f) return fail(400, 'Bad Request: wrong file identifier/HTTP URL specified');
+          const p = item.type === 'photo' ? await photoOf(f) : { document: { file_id: storeFile(f.bytes, 'bin'), file_unique_id: 'x', file_size: f.bytes.length } };
+          if ('error' in p) return fail(400, p.error as string);
+          out.push(newMessage(chatOf(), bot, { ...p, caption: item.caption, media_group_id: group, reply_to_message: replyTo() }));
+        }
+        return ok(out);
+      }
+      case 'deleteMessage': {
+        if (!messages.delete(`${chatId}:${Number(params.message_id)}`)) return fail(400, 'Bad Request: message to delete not found');
+        return ok(true);
+      }
+      case 'getFile': {
+        const f = files.get(String(params.file_id));
+        if (!f) return fail(400, 'Bad Request: invalid file_id');
+        if (f.bytes.length > 20 * 1000 * 1000) return fail(400, 'Bad Request: file is too big');
+        return ok({ file_id: params.file_id, file_unique_id: String(params.file_id).slice(0, 12), file_size: f.bytes.length, file_path: f.path });
+      }
+      default:
+        return fail(404, 'Not Found: method not found');
+    }
+  }
+
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    apiRoot,
+    bot,
+    calls,
+    messages,
+    /** A user sends a message (text or a photo/document with a caption), optionally as a reply. */
+    userSends(from: TgUser, chat: TgChat, content: { text?: string; photo?: Buffer; document?: { bytes: Buffer; name: string; mime: string; size?: number }; caption?: string; replyTo?: TgMessage }) {
+      const fields: Partial<TgMessage> = {};
+      if (content.text !== undefined) {
+        fields.text = content.text;
+        fields.entities = commandEntities(content.text);
+      }
+      if (content.caption !== undefined) {
+        fields.caption = content.caption;
+        fields.caption_entities = commandEntities(content.caption);
+      }
+      if (content.photo) {
+        // Telegram offers several sizes; the test's bytes are the largest.
+        const id = storeFile(content.photo, 'jpg');
+        const small = storeFile(content.photo.subarray(0, 10), 'jpg');
+        fields.photo = [
+          { file_id: small, file_unique_id: small.slice(0, 12), width: 90, height: 90, file_size: 10 },
+          { file_id: id, file_unique_id: id.slice(0, 12), width: 1280, height: 1280, file_size: content.photo.length },
+        ];
+      }
+      if (content.document) {
+        const id = storeFile(content.document.bytes, 'bin');
+        fields.document = { file_id: id, file_unique_id: id.slice(0, 12), file_name: content.document.name, mime_type: content.document.mime, file_size: content.document.size ?? content.document.bytes.length };
+      }
+      if (content.replyTo) fields.reply_to_message = content.replyTo;
+      const msg = newMessage(chat, from, fields);
+      pushUpdate({ message: msg });
+      return msg;
+    },
+    /** A user presses an inline button under one of the bot's messages. */
+    userPresses(from: TgUser, message: TgMessage, data: string) {
+      const id = randomUUID();
+      pushUpdate({ callback_query: { id, from, message, chat_instance: 'ci', data } });
+      return id;
+    },
+    /** Every call to this chat answers 429 with retry_after until `seconds` have passed. */
+    flood(chatId: number, seconds: number) {
+      floods.set(chatId, now() + seconds * 1000);
+    },
+    /** The next call of `method` ('*' = any) fails with this status and description. */
+    failNext(method: string, status: number, description: string, retryAfter?: number) {
+      failures.push({ method, status, description, retryAfter });
+    },
+    /** Messages the bot sent or edited in a chat, in order. */
+    botMessages(chatId: number) {
+      return [...messages.values()].filter((x) => x.chat.id === chatId && x.from?.id === bot.id).sort((a, b) => a.message_id - b.message_id);
+    },
+    message(chatId: number, id: number) {
+      return messages.get(`${chatId}:${id}`);
+    },
+    callsTo(method: string) {
+      return calls.filter((c) => c.method === method);
+    },
+    async close() {
+      for (const w of waiters) w();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
