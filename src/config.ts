@@ -47,6 +47,8 @@ export const configSchema = z
     TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]{20,}$/, { error: 'expected the token BotFather gave, like 123456:ABC-DEF…' }).optional(),
     /** A local Bot API server (lifts the 20 MB download / 50 MB upload limits). */
     TELEGRAM_API_ROOT: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+    /** Whether TELEGRAM_API_ROOT runs with --local (no 20 MB download cap, 2000 MB uploads). Default: yes when it is set. */
+    TELEGRAM_API_LOCAL: z.stringbool().optional(),
     /** `telegram:<id>` / `discord:<id>` entries. */
     ADMIN_USERS: idList,
     ALLOWED_USERS: idList,
@@ -71,7 +73,9 @@ export const configSchema = z
       objectInfoRefreshMs: env.OBJECT_INFO_REFRESH_S * 1000,
       workflowsDir: path.resolve(env.WORKFLOWS_DIR),
       workerLockMs: env.WORKER_LOCK_S * 1000,
-      telegram: env.TELEGRAM_BOT_TOKEN ? { token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT } : undefined,
+      telegram: env.TELEGRAM_BOT_TOKEN
+        ? { token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT, isLocalApi: env.TELEGRAM_API_LOCAL ?? Boolean(env.TELEGRAM_API_ROOT) }
+        : undefined,
       access: { admins: env.ADMIN_USERS, allowedUsers: env.ALLOWED_USERS, allowedChats: env.ALLOWED_CHATS },
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       maxQueuedPerUser: env.MAX_QUEUED_PER_USER,

@@ -11,7 +11,7 @@ import { connectProducer } from '../queue/redis.js';
 import { startFrontendCore } from './frontend-core.js';
 
 /** History + queue client + every configured chat frontend; unfinished jobs are picked up again at start. */
-export async function startBotRole(deps: { config: Config; redisUrl: string; workflows: WorkflowRegistry; logger: Logger; lifecycle: Lifecycle; telegramApiRoot?: string }) {
+export async function startBotRole(deps: { config: Config; redisUrl: string; workflows: WorkflowRegistry; logger: Logger; lifecycle: Lifecycle }) {
   const { config, logger, lifecycle } = deps;
   const core = await startFrontendCore({ config, redisUrl: deps.redisUrl, logger, lifecycle, workflows: deps.workflows });
   const quotaRedis = await connectProducer(deps.redisUrl, logger);
@@ -38,7 +38,8 @@ export async function startBotRole(deps: { config: Config; redisUrl: string; wor
   if (config.telegram) {
     const tg = createTelegramFrontend({
       token: config.telegram.token,
-      apiRoot: deps.telegramApiRoot ?? config.telegram.apiRoot,
+      apiRoot: config.telegram.apiRoot,
+      isLocalApi: config.telegram.isLocalApi,
       service,
       tracker: core.tracker,
       repo: core.repo,

@@ -1,8 +1,7 @@
 import sharp from 'sharp';
 import { UserError } from '../errors.js';
 import { MAX_INPUT_PIXELS } from './limits.js';
-
-const ACCEPTED = new Set(['png', 'jpeg', 'webp', 'gif']);
+import { sniffImage } from './sniff.js';
 
 /**
  * A user's image → a bounded, upright PNG without metadata. The type comes from the bytes (sharp reads the
@@ -10,18 +9,17 @@ const ACCEPTED = new Set(['png', 'jpeg', 'webp', 'gif']);
  */
 export async function normalizeImage(bytes: Buffer, opts: { maxSide: number; maxPixels?: number }): Promise<{ png: Buffer; width: number; height: number }> {
   const maxPixels = opts.maxPixels ?? MAX_INPUT_PIXELS;
-  let format: string | undefined;
+  if (!sniffImage(bytes)) throw new UserError('input.not_image');
   let width = 0;
   let height = 0;
   try {
+    // Reading the header only: the pixel count is checked before anything is decoded.
     const meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
-    format = meta.format;
     width = meta.width ?? 0;
     height = meta.height ?? 0;
-  } catch {
-    throw new UserError('input.not_image');
+  } catch (err) {
+    throw new UserError('input.corrupt_image', {}, { cause: err });
   }
-  if (!format || !ACCEPTED.has(format)) throw new UserError('input.not_image');
   if (width * height > maxPixels) throw new UserError('input.too_many_pixels', { width, height, max: Math.round(maxPixels / 1e6) });
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })

@@ -7,7 +7,7 @@ import type { Message, UserFromGetMe } from 'grammy/types';
 import type { WorkflowRegistry } from '../../comfy/workflows.js';
 import { isUserError, UserError } from '../../errors.js';
 import type { JobRecord, JobsRepo } from '../../history/jobs-repo.js';
-import { telegramLimits } from '../../images/limits.js';
+import { MAX_INPUT_BYTES, telegramLimits } from '../../images/limits.js';
 import { pickLocale, t, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
 import { decodeAction, encodeAction } from '../actions.js';
@@ -27,6 +27,8 @@ import { commandOf, imageRefOf } from './update.js';
 export interface TelegramFrontendDeps {
   token: string;
   apiRoot?: string;
+  /** A local Bot API server: no 20 MB download cap, 2000 MB uploads. */
+  isLocalApi?: boolean;
   service: BotService;
   tracker: JobTracker;
   repo: JobsRepo;
@@ -47,7 +49,8 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   // retry_after inside it, that chat's queue is held and no further call goes to that chat.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 600, rethrowInternalServerErrors: false }));
   bot.api.config.use(apiThrottler());
-  const downloadCap = deps.apiRoot ? 50 * 1000 * 1000 : telegramLimits.downloadBytes;
+  const downloadCap = deps.isLocalApi ? MAX_INPUT_BYTES : telegramLimits.downloadBytes;
+  const uploadCap = deps.isLocalApi ? 2000 * 1000 * 1000 : telegramLimits.documentBytes;
 
   const userOf = (ctx: Context): BotUser => {
     const from = ctx.from;
@@ -71,6 +74,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       locale,
       logger: log,
       canUpscale: deps.service.canUpscale(),
+      maxUploadBytes: uploadCap,
       onMessage: (id) => jobId && deps.repo.setMessage(jobId, String(chatId), String(id)),
     });
     return {
@@ -111,11 +115,14 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     await deps.service.submit(user, name, params, media, sinkFactory(msg.chat.id, msg.message_id, user.locale));
   }
 
+  /** Answers go under the message that asked (clearer in groups). */
+  const under = (ctx: Context) => (ctx.msg && !ctx.callbackQuery ? { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } } : {});
+
   async function showGallery(ctx: Context, page: number, editMessage?: Message) {
     const user = userOf(ctx);
     const g = await deps.service.gallery(user, page);
     if (!g) {
-      await ctx.reply(t(user.locale, 'bot.gallery_empty'));
+      await ctx.reply(t(user.locale, 'bot.gallery_empty'), under(ctx));
       return;
     }
     const kb = new InlineKeyboard();
@@ -130,7 +137,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     if (editMessage) {
       await ctx.api.editMessageMedia(editMessage.chat.id, editMessage.message_id, { type: 'photo', media: new InputFile(g.sheet, 'gallery.jpg'), caption }, { reply_markup: kb });
     } else {
-      await ctx.replyWithPhoto(new InputFile(g.sheet, 'gallery.jpg'), { caption, reply_markup: kb });
+      await ctx.replyWithPhoto(new InputFile(g.sheet, 'gallery.jpg'), { caption, reply_markup: kb, ...under(ctx) });
     }
   }
 
@@ -148,10 +155,10 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     const user = userOf(ctx);
     switch (name) {
       case 'start':
-        await ctx.reply(t(user.locale, 'bot.start'));
+        await ctx.reply(t(user.locale, 'bot.start'), under(ctx));
         return true;
       case 'help':
-        await ctx.reply(helpText(deps.workflows, user.locale));
+        await ctx.reply(helpText(deps.workflows, user.locale), under(ctx));
         return true;
       case 'gallery':
         await showGallery(ctx, Math.max(0, (Number.parseInt(args, 10) || 1) - 1));
@@ -159,11 +166,11 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       case 'cancel': {
         const id = args.split(/\s+/)[0] || deps.service.latestUnfinished(user)?.id;
         if (!id) {
-          await ctx.reply(t(user.locale, 'bot.nothing_to_cancel'));
+          await ctx.reply(t(user.locale, 'bot.nothing_to_cancel'), under(ctx));
           return true;
         }
         const { record } = await deps.service.cancel(user, id);
-        await ctx.reply(t(user.locale, 'bot.cancel_requested', { id: record.shortId }));
+        await ctx.reply(t(user.locale, 'bot.cancel_requested', { id: record.shortId }), under(ctx));
         return true;
       }
       case 'remix': {
@@ -181,7 +188,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       case 'models': {
         const models = await deps.service.models();
         const lines = models.filter((m) => m.choices.length).map((m) => `/${m.workflow} --${m.option}:\n${m.choices.slice(0, 40).map((c) => `• ${c}`).join('\n')}`);
-        await ctx.reply(lines.length ? `${t(user.locale, 'bot.models_header')}\n${lines.join('\n\n')}`.slice(0, 4000) : t(user.locale, 'bot.models_none'));
+        await ctx.reply(lines.length ? `${t(user.locale, 'bot.models_header')}\n${lines.join('\n\n')}`.slice(0, 4000) : t(user.locale, 'bot.models_none'), under(ctx));
         return true;
       }
       case 'status': {
@@ -196,6 +203,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
             failed_hist: s.history.failed,
             cancelled: s.history.cancelled,
           }),
+          under(ctx),
         );
         return true;
       }
@@ -225,7 +233,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
         text = t(locale, 'error.internal', { ref });
       }
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: text.slice(0, 200), show_alert: true }).catch(() => undefined);
-      else await ctx.reply(text, ctx.msg ? { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } } : {}).catch((e) => log.warn({ err: e }, 'could not send the error'));
+      else await ctx.reply(text, under(ctx)).catch((e) => log.warn({ err: e }, 'could not send the error'));
     }
   }
 
@@ -297,6 +305,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
         locale: rec.locale === 'zh-TW' ? 'zh-TW' : 'en',
         logger: log,
         canUpscale: deps.service.canUpscale(),
+        maxUploadBytes: uploadCap,
         onMessage: (id) => deps.repo.setMessage(rec.id, rec.chatId as string, String(id)),
       });
     },

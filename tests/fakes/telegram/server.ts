@@ -39,6 +39,8 @@ export interface ApiCall {
   at: number;
   status: number;
   chatId?: number;
+  /** retry_after of a 429 answer. */
+  retryAfter?: number;
 }
 
 const NOT_MODIFIED = 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
@@ -151,6 +153,7 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     const ok = (result: unknown) => reply(200, { ok: true, result });
     const fail = (status: number, description: string, extra: Record<string, unknown> = {}) => {
       call.status = status;
+      call.retryAfter = (extra.parameters as { retry_after?: number } | undefined)?.retry_after;
       reply(status, { ok: false, error_code: status, description, ...extra });
     };
 

@@ -1,0 +1,55 @@
+import { startBotRole } from '../../src/app/bot-role.js';
+import { startWorkerRole } from '../../src/app/worker-role.js';
+import { loadWorkflows } from '../../src/comfy/workflows.js';
+import { createLifecycle } from '../../src/lifecycle.js';
+import { startFakeComfy, type FakeComfy } from '../fakes/comfy/server.js';
+import { startFakeTelegram, type FakeTelegram, type TgChat, type TgMessage, type TgUser } from '../fakes/telegram/server.js';
+import { fakeModels, testConfig } from './config.js';
+import { memoryLogger } from './logger.js';
+import { until } from './pipeline.js';
+
+export const TOKEN = '123456:TEST-token-for-the-fake-server';
+
+/** The whole product as `npm start` builds it (bot role + worker role), against fake Telegram and fake ComfyUI. */
+export async function startTelegramHarness(env: Record<string, string> = {}, opts: { withWorker?: boolean } = {}) {
+  const comfy: FakeComfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 });
+  const telegram: FakeTelegram = await startFakeTelegram({ token: TOKEN });
+  const config = testConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_API_LOCAL: 'false', COMFY_URL: comfy.url, PROGRESS_INTERVAL_S: '0.5', ...env });
+  const { logger, lines } = memoryLogger('info');
+  const lifecycle = createLifecycle(logger);
+  const workflows = loadWorkflows(config.workflowsDir);
+  const startWorker = () => startWorkerRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle });
+  if (opts.withWorker !== false) await startWorker();
+  const role = await startBotRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle });
+
+  const alice: TgUser = { id: 1001, is_bot: false, first_name: 'Alice', language_code: 'en' };
+  const bob: TgUser = { id: 1002, is_bot: false, first_name: 'Bob', language_code: 'zh-hant' };
+  const dmAlice: TgChat = { id: 1001, type: 'private', first_name: 'Alice' };
+  const dmBob: TgChat = { id: 1002, type: 'private', first_name: 'Bob' };
+  const group: TgChat = { id: -100777, type: 'supergroup', title: 'Artists' };
+
+  /** Replies of the bot (new messages) to a given user message. */
+  const repliesTo = (msg: TgMessage) => telegram.botMessages(msg.chat.id).filter((m) => m.reply_to_message?.message_id === msg.message_id);
+  const textOf = (m: TgMessage | undefined) => m?.text ?? m?.caption ?? '';
+  /** Waits for the bot's first reply to `msg` whose text or caption matches. */
+  const reply = (msg: TgMessage, re: RegExp, timeoutMs = 15_000) => until(() => repliesTo(msg).find((m) => re.test(textOf(m))), `a reply matching ${re}`, timeoutMs);
+
+  return {
+    comfy,
+    telegram,
+    config,
+    lines,
+    role,
+    startWorker,
+    users: { alice, bob },
+    chats: { dmAlice, dmBob, group },
+    repliesTo,
+    reply,
+    textOf,
+    async close() {
+      await lifecycle.shutdown('test done');
+      await telegram.close();
+      await comfy.close();
+    },
+  };
+}
