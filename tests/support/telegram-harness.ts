@@ -16,11 +16,13 @@ export async function startTelegramHarness(env: Record<string, string> = {}, opt
   const telegram: FakeTelegram = await startFakeTelegram({ token: TOKEN });
   const config = testConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_API_LOCAL: 'false', COMFY_URL: comfy.url, PROGRESS_INTERVAL_S: '0.5', ...env });
   const { logger, lines } = memoryLogger('info');
-  const lifecycle = createLifecycle(logger);
+  // Separate lifecycles, so a test can restart the bot process while the worker keeps running.
+  const workerLifecycle = createLifecycle(logger);
+  let botLifecycle = createLifecycle(logger);
   const workflows = loadWorkflows(config.workflowsDir);
-  const startWorker = () => startWorkerRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle });
+  const startWorker = () => startWorkerRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: workerLifecycle });
   if (opts.withWorker !== false) await startWorker();
-  const role = await startBotRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle });
+  let role = await startBotRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: botLifecycle });
 
   const alice: TgUser = { id: 1001, is_bot: false, first_name: 'Alice', language_code: 'en' };
   const bob: TgUser = { id: 1002, is_bot: false, first_name: 'Bob', language_code: 'zh-hant' };
@@ -39,15 +41,24 @@ export async function startTelegramHarness(env: Record<string, string> = {}, opt
     telegram,
     config,
     lines,
-    role,
+    get role() {
+      return role;
+    },
     startWorker,
+    /** Stops the bot role (as a crash or deploy would) and starts a fresh one on the same history and queue. */
+    async restartBot() {
+      await botLifecycle.shutdown('restart');
+      botLifecycle = createLifecycle(logger);
+      role = await startBotRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: botLifecycle });
+    },
     users: { alice, bob },
     chats: { dmAlice, dmBob, group },
     repliesTo,
     reply,
     textOf,
     async close() {
-      await lifecycle.shutdown('test done');
+      await botLifecycle.shutdown('test done');
+      await workerLifecycle.shutdown('test done');
       await telegram.close();
       await comfy.close();
     },

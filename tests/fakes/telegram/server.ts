@@ -55,6 +55,7 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
   const floods = new Map<number, number>(); // chat → flooded until (ms)
   const failures: Array<{ method: string; status: number; description: string; retryAfter?: number }> = [];
   let updateId = 1;
+  let confirmed = 0;
   let waiters: Array<() => void> = [];
   const now = () => Date.now();
 
@@ -201,7 +202,9 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
         if (method === 'answerCallbackQuery' && String(params.text ?? '').length > 200) return fail(400, 'Bad Request: MESSAGE_TOO_LONG');
         return ok(true);
       case 'getUpdates': {
-        const offset = Number(params.offset ?? 0);
+        // An offset confirms every earlier update for good, as on the real server: a new poller never sees them again.
+        confirmed = Math.max(confirmed, Number(params.offset ?? 0));
+        const offset = confirmed;
         const timeoutMs = Math.min(Number(params.timeout ?? 0), 2) * 1000;
         const pending = () => updates.filter((u) => u.update_id >= offset);
         if (!pending().length && timeoutMs > 0) {
