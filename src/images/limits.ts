@@ -3,7 +3,7 @@
 /** Decompression-bomb guard: sharp refuses to decode more pixels than this (~50 MP; a 7000×7000 photo fits). */
 export const MAX_INPUT_PIXELS = 50_000_000;
 /** Largest input file we download from a chat, whatever the platform allows. */
-export const MAX_INPUT_BYTES = 20 * 1024 * 1024;
+export const MAX_INPUT_BYTES = 50 * 1000 * 1000;
 
 export const telegramLimits = {
   /** sendPhoto: ≤ 10 MB, width + height ≤ 10000, aspect ratio ≤ 20 (TG#sendphoto). */
