@@ -49,6 +49,17 @@ export const configSchema = z
     TELEGRAM_API_ROOT: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
     /** Whether TELEGRAM_API_ROOT runs with --local (no 20 MB download cap, 2000 MB uploads). Default: yes when it is set. */
     TELEGRAM_API_LOCAL: z.stringbool().optional(),
+    DISCORD_TOKEN: z.string().min(50, { error: 'expected the bot token from the Discord developer portal' }).optional(),
+    /** Taken from the gateway's READY when unset. */
+    DISCORD_APPLICATION_ID: z.string().regex(/^\d{15,21}$/).optional(),
+    /** Register commands in this guild only (instant; for development). */
+    DISCORD_GUILD_ID: z.string().regex(/^\d{15,21}$/).optional(),
+    /** REST base in discord.js's form, http://host:port/api (no version); the gateway URL is discovered through it. */
+    DISCORD_API_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+    /** Move progress off the 15-minute interaction token after this long. */
+    DISCORD_HANDOVER_S: posInt(780, 870),
+    /** Replace a status message before it is this old (edits to messages over an hour old are scarce). */
+    DISCORD_ROLLOVER_S: posInt(3300, 3540),
     /** `telegram:<id>` / `discord:<id>` entries. */
     ADMIN_USERS: idList,
     ALLOWED_USERS: idList,
@@ -75,6 +86,16 @@ export const configSchema = z
       workerLockMs: env.WORKER_LOCK_S * 1000,
       telegram: env.TELEGRAM_BOT_TOKEN
         ? { token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT, isLocalApi: env.TELEGRAM_API_LOCAL ?? Boolean(env.TELEGRAM_API_ROOT) }
+        : undefined,
+      discord: env.DISCORD_TOKEN
+        ? {
+            token: env.DISCORD_TOKEN,
+            applicationId: env.DISCORD_APPLICATION_ID,
+            guildId: env.DISCORD_GUILD_ID,
+            apiUrl: env.DISCORD_API_URL,
+            handoverMs: env.DISCORD_HANDOVER_S * 1000,
+            rolloverMs: env.DISCORD_ROLLOVER_S * 1000,
+          }
         : undefined,
       access: { admins: env.ADMIN_USERS, allowedUsers: env.ALLOWED_USERS, allowedChats: env.ALLOWED_CHATS },
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,

@@ -14,6 +14,9 @@ export const redactPaths = [
   'config.telegram.token',
   'telegram.token',
   'TELEGRAM_BOT_TOKEN',
+  'config.discord.token',
+  'discord.token',
+  'DISCORD_TOKEN',
   '*.TELEGRAM_BOT_TOKEN',
   'password',
 ];

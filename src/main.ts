@@ -43,7 +43,7 @@ async function main() {
   }
   if (role === 'all' || role === 'worker') await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle });
   // The bot role runs when a chat platform is configured (or was asked for by name).
-  if (role === 'bot' || (role === 'all' && config.telegram)) await startBotRole({ config, redisUrl, workflows, logger, lifecycle });
+  if (role === 'bot' || (role === 'all' && (config.telegram || config.discord))) await startBotRole({ config, redisUrl, workflows, logger, lifecycle });
   logger.info({ role }, 'ready');
 }
 

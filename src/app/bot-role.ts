@@ -1,5 +1,6 @@
 import { createAccess } from '../bots/access.js';
 import { createBotService } from '../bots/service.js';
+import { createDiscordFrontend } from '../bots/discord/frontend.js';
 import { createTelegramFrontend } from '../bots/telegram/frontend.js';
 import { createComfyClient, type ObjectInfo } from '../comfy/client.js';
 import type { WorkflowRegistry } from '../comfy/workflows.js';
@@ -52,6 +53,23 @@ export async function startBotRole(deps: { config: Config; redisUrl: string; wor
     lifecycle.onShutdown('telegram', () => tg.stop());
     void Promise.all(core.tracker.reconcile('telegram', (r) => tg.sinkForRecord(r)));
     frontends.push('telegram');
+  }
+  if (config.discord) {
+    const dc = createDiscordFrontend({
+      ...config.discord,
+      service,
+      tracker: core.tracker,
+      repo: core.repo,
+      storage: core.storage,
+      workflows: deps.workflows,
+      isAdmin: (id) => access.isAdmin('discord', id),
+      logger,
+      maxPromptChars: config.maxPromptChars,
+    });
+    await dc.start();
+    lifecycle.onShutdown('discord', () => dc.stop());
+    void Promise.all(core.tracker.reconcile('discord', (r) => dc.sinkForRecord(r)));
+    frontends.push('discord');
   }
   logger.info({ frontends }, 'bot role started');
   return { core, service, frontends };

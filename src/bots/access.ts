@@ -7,8 +7,8 @@ export interface AccessConfig {
 
 export interface Access {
   isAdmin(platform: string, userId: string): boolean;
-  /** Empty allowlists let everyone in; admins always pass. */
-  isAllowed(platform: string, userId: string, chatId?: string): boolean;
+  /** Empty allowlists let everyone in; admins always pass. A chat matches by any of its ids (guild or channel). */
+  isAllowed(platform: string, userId: string, chatIds?: string | string[]): boolean;
 }
 
 export function createAccess(cfg: AccessConfig): Access {
@@ -18,10 +18,11 @@ export function createAccess(cfg: AccessConfig): Access {
   const isAdmin = (platform: string, userId: string) => admins.has(`${platform}:${userId}`);
   return {
     isAdmin,
-    isAllowed(platform, userId, chatId) {
+    isAllowed(platform, userId, chatIds) {
       if (isAdmin(platform, userId)) return true;
+      const ids = chatIds === undefined ? [] : Array.isArray(chatIds) ? chatIds : [chatIds];
       const userOk = users.size === 0 || users.has(`${platform}:${userId}`);
-      const chatOk = chats.size === 0 || (chatId !== undefined && chats.has(`${platform}:${chatId}`));
+      const chatOk = chats.size === 0 || ids.some((id) => chats.has(`${platform}:${id}`));
       return userOk && chatOk;
     },
   };

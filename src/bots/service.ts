@@ -25,6 +25,8 @@ export interface BotUser {
   platform: 'telegram' | 'discord' | 'cli';
   userId: string;
   chatId: string;
+  /** Other ids the chat is known by for allowlists (a Discord channel's guild). */
+  chatAliases?: string[];
   locale: Locale;
   isAdmin: boolean;
 }
@@ -51,7 +53,7 @@ export function createBotService(deps: BotServiceDeps) {
   const log = deps.logger.child({ module: 'bot-service' });
 
   function ensureAllowed(user: BotUser) {
-    if (!deps.access.isAllowed(user.platform, user.userId, user.chatId)) throw new UserError('error.not_allowed');
+    if (!deps.access.isAllowed(user.platform, user.userId, [user.chatId, ...(user.chatAliases ?? [])])) throw new UserError('error.not_allowed');
   }
 
   function owned(user: BotUser, id: string): JobRecord {

@@ -3,9 +3,10 @@ import { GrammyError, InputFile, InlineKeyboard, type Api } from 'grammy';
 import type { InputMediaPhoto } from 'grammy/types';
 import { fitPhoto } from '../../images/fit-output.js';
 import { telegramLimits } from '../../images/limits.js';
-import { formatDuration, t, type Locale } from '../../i18n/index.js';
+import { t, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
 import { encodeAction } from '../actions.js';
+import { resultCaption } from '../result-text.js';
 import type { FailureView, ProgressSink, ProgressView, ResultView } from '../progress/sink.js';
 
 /**
@@ -43,20 +44,6 @@ export function resultKeyboard(locale: Locale, jobId: string, imageCount: number
   return kb;
 }
 
-export function resultCaption(view: ResultView): string {
-  const prompt = String(view.params.prompt ?? view.params.instruction ?? view.workflow);
-  const seed = view.params.seed ?? '–';
-  const tail = t(view.locale, 'bot.result_caption', { prompt: '', seed: String(seed), time: formatDuration(view.durationMs), id: view.shortId });
-  // Captions are capped at 1024 characters: shorten the prompt, never the facts.
-  const room = telegramLimits.caption - tail.length - 1;
-  return t(view.locale, 'bot.result_caption', {
-    prompt: prompt.length > room ? `${prompt.slice(0, room - 1)}…` : prompt,
-    seed: String(seed),
-    time: formatDuration(view.durationMs),
-    id: view.shortId,
-  });
-}
-
 export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   const { api, chatId, locale } = deps;
   let messageId = deps.messageId;
@@ -86,7 +73,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
     },
 
     async showResult(view: ResultView) {
-      const caption = resultCaption(view);
+      const caption = resultCaption(view, telegramLimits.caption);
       const images = view.files.filter((f) => f.kind === 'image');
       const others = view.files.filter((f) => f.kind !== 'image');
       const kb = resultKeyboard(locale, view.jobId, images.length, deps.canUpscale);

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
+import { parseMultipart } from '../multipart.js';
 
 export interface TgUser { id: number; is_bot: boolean; first_name: string; username?: string; language_code?: string }
 export interface TgChat { id: number; type: 'private' | 'group' | 'supergroup'; title?: string; first_name?: string }
@@ -80,32 +81,6 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     const m = text ? /^\/[a-z0-9_]+(@[a-z0-9_]+)?/i.exec(text) : null;
     return m ? [{ type: 'bot_command', offset: 0, length: m[0].length }] : undefined;
   };
-
-  // ---- multipart (grammY writes `content-disposition:form-data;name="x";filename=y`, so parse it ourselves) ----
-  function parseMultipart(body: Buffer, contentType: string) {
-    const boundary = /boundary=(.+)$/.exec(contentType)?.[1];
-    const fields: Record<string, string> = {};
-    const parts: Record<string, { bytes: Buffer; filename: string }> = {};
-    if (!boundary) return { fields, parts };
-    const delim = Buffer.from(`--${boundary}`);
-    let pos = body.indexOf(delim);
-    while (pos >= 0) {
-      const start = pos + delim.length;
-      if (body.subarray(start, start + 2).toString() === '--') break;
-      const next = body.indexOf(delim, start);
-      if (next < 0) break;
-      const part = body.subarray(start + 2, next - 2); // skip \r\n after the delimiter and before the next
-      const headerEnd = part.indexOf('\r\n\r\n');
-      const headers = part.subarray(0, headerEnd).toString('utf8');
-      const content = part.subarray(headerEnd + 4);
-      const name = /name="([^"]+)"/i.exec(headers)?.[1] ?? '';
-      const filename = /filename="?([^";\r\n]+)"?/i.exec(headers)?.[1];
-      if (filename !== undefined) parts[name] = { bytes: Buffer.from(content), filename };
-      else fields[name] = content.toString('utf8');
-      pos = next;
-    }
-    return { fields, parts };
-  }
 
   // ---- server ----
   const server = http.createServer((req, res) => {

@@ -1,0 +1,189 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DiscordAPIError, Routes, type REST, type RawFile } from 'discord.js';
+import { fitPhoto } from '../../images/fit-output.js';
+import { t, type Locale } from '../../i18n/index.js';
+import type { Logger } from '../../logger.js';
+import { encodeAction } from '../actions.js';
+import type { FailureView, ProgressSink, ProgressView, ResultView } from '../progress/sink.js';
+import { resultCaption } from '../result-text.js';
+
+/**
+ * One job's status message on Discord.
+ * - While the interaction token lives, the deferred reply (@original) is edited through the webhook route.
+ * - Before the 15-minute token dies (at handoverMs), or at once when Discord rejects it (401 / 50027 / 10015),
+ *   progress moves to a channel message posted with the bot token (nonce + enforce_nonce, so a retried request
+ *   never posts twice) and the reply points there. A dead token is never used again.
+ * - Messages older than an hour have a small edit quota (30046): before rolloverMs the status message is replaced by
+ *   a fresh one, and an edit answered with 30046 rolls over at once.
+ * 429s are waited out by discord.js's REST queue; the reporter keeps at most one edit in flight per message.
+ */
+export interface DiscordSinkDeps {
+  rest: REST;
+  appId: string;
+  token?: string;
+  tokenCreatedAt: number;
+  channelId: string;
+  userId: string;
+  locale: Locale;
+  /** attachment_size_limit of the interaction (bytes per file). */
+  uploadCap: number;
+  /** Whether the bot may post in the channel (needed after the token expires). */
+  canPost: boolean;
+  handoverMs: number;
+  rolloverMs: number;
+  canUpscale: boolean;
+  logger: Logger;
+  now?: () => number;
+}
+
+const DEAD_TOKEN = new Set([50027, 10015]);
+const ROW = (buttons: Array<{ label: string; id: string; style?: number }>) => ({ type: 1, components: buttons.map((b) => ({ type: 2, style: b.style ?? 2, label: b.label, custom_id: b.id })) });
+
+export function resultComponents(locale: Locale, jobId: string, images: number, canUpscale: boolean) {
+  const rows = [ROW([{ label: t(locale, 'bot.button_reroll'), id: encodeAction({ kind: 'reroll', jobId }) }, { label: t(locale, 'bot.button_remix'), id: encodeAction({ kind: 'remix', jobId }) }])];
+  if (canUpscale && images > 0) rows.push(ROW(Array.from({ length: Math.min(images, 4) }, (_, i) => ({ label: t(locale, 'bot.button_upscale', { n: i + 1 }), id: encodeAction({ kind: 'upscale', jobId, index: i + 1 }) }))));
+  return rows;
+}
+
+export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(): 'interaction' | 'channel' } {
+  const now = deps.now ?? Date.now;
+  let token = deps.token;
+  let channelMsg: { id: string; createdAt: number } | undefined;
+  let posts = 0;
+  const { rest, locale } = deps;
+
+  const tokenUsable = () => token !== undefined && now() - deps.tokenCreatedAt < deps.handoverMs;
+  const isDeadToken = (err: unknown) => err instanceof DiscordAPIError && (DEAD_TOKEN.has(Number(err.code)) || err.status === 401);
+  const nonce = () => `cr${deps.channelId.slice(-6)}${deps.tokenCreatedAt.toString(36)}${(posts += 1)}`.slice(0, 25);
+
+  async function postChannel(body: Record<string, unknown>, files?: RawFile[]) {
+    const msg = (await rest.post(Routes.channelMessages(deps.channelId), { body: { ...body, nonce: nonce(), enforce_nonce: true }, files })) as { id: string };
+    return msg.id;
+  }
+
+  /** Moves the status to a bot-owned channel message; the old reply (if the token still works) points to it. */
+  async function handover(body: Record<string, unknown>) {
+    const id = await postChannel(body);
+    channelMsg = { id, createdAt: now() };
+    const link = `https://discord.com/channels/@me/${deps.channelId}/${id}`;
+    const old = token;
+    token = undefined;
+    if (old && now() - deps.tokenCreatedAt < 15 * 60_000) {
+      await rest.patch(Routes.webhookMessage(deps.appId, old, '@original'), { body: { content: t(locale, 'discord.moved', { link }), components: [] }, auth: false }).catch(() => undefined);
+    }
+  }
+
+  async function rollover(body: Record<string, unknown>) {
+    const old = channelMsg;
+    const id = await postChannel(body);
+    channelMsg = { id, createdAt: now() };
+    if (old) await rest.patch(Routes.channelMessage(deps.channelId, old.id), { body: { content: t(locale, 'discord.continued'), components: [] } }).catch(() => undefined);
+  }
+
+  /**
+   * Shows `body` on the status message, wherever it lives now. Files go only with the interaction reply;
+   * returns where it ended up ('none' when the bot cannot post and the token is gone).
+   */
+  async function show(body: Record<string, unknown>, files?: RawFile[]): Promise<'interaction' | 'channel' | 'none'> {
+    if (token !== undefined && !tokenUsable()) {
+      // The token is about to expire: move before it does, once.
+      if (!deps.canPost) {
+        token = undefined;
+        return 'none';
+      }
+      await handover(body);
+      return 'channel';
+    }
+    if (tokenUsable()) {
+      try {
+        const withFiles = files?.length ? { ...body, attachments: files.map((f, i) => ({ id: i, filename: f.name })) } : body;
+        await rest.patch(Routes.webhookMessage(deps.appId, token as string, '@original'), { body: withFiles, files, auth: false });
+        return 'interaction';
+      } catch (err) {
+        if (!isDeadToken(err)) throw err;
+        deps.logger.info({ code: (err as DiscordAPIError).code }, 'interaction token rejected; moving to a channel message');
+        token = undefined;
+        if (!deps.canPost) return 'none';
+        await handover(body);
+        return 'channel';
+      }
+    }
+    if (!deps.canPost) return 'none';
+    if (!channelMsg) await handover(body);
+    else if (now() - channelMsg.createdAt >= deps.rolloverMs) await rollover(body);
+    else {
+      try {
+        await rest.patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body });
+      } catch (err) {
+        if (err instanceof DiscordAPIError && (Number(err.code) === 30046 || Number(err.code) === 10008)) await rollover(body);
+        else throw err;
+      }
+    }
+    return 'channel';
+  }
+
+  /** Result files under the per-file cap (recompressed when needed), at most 10 per message and 25 MiB per request. */
+  async function prepareFiles(view: ResultView): Promise<{ batches: RawFile[][]; skipped: string[] }> {
+    const batches: RawFile[][] = [[]];
+    const skipped: string[] = [];
+    let batchBytes = 0;
+    for (const f of view.files) {
+      let data: Buffer = await readFile(f.absolutePath);
+      let name = path.basename(f.absolutePath);
+      if (data.length > deps.uploadCap && f.kind === 'image') {
+        const fitted = await fitPhoto(f.absolutePath, { photoBytes: deps.uploadCap, photoSideSum: Infinity, photoRatio: Infinity });
+        if (fitted.as === 'photo') {
+          data = fitted.bytes;
+          name = name.replace(/\.\w+$/, '.jpg');
+        }
+      }
+      if (data.length > deps.uploadCap) {
+        skipped.push(t(locale, 'discord.file_skipped', { name, size: (data.length / 1048576).toFixed(1), max: Math.round(deps.uploadCap / 1048576) }));
+        continue;
+      }
+      let batch = batches.at(-1) as RawFile[];
+      if (batch.length === 10 || batchBytes + data.length > 25 * 1024 * 1024) {
+        batches.push((batch = []));
+        batchBytes = 0;
+      }
+      batch.push({ name, data });
+      batchBytes += data.length;
+    }
+    return { batches: batches.filter((b) => b.length), skipped };
+  }
+
+  return {
+    mode: () => (tokenUsable() ? 'interaction' : 'channel'),
+
+    async showProgress(view: ProgressView) {
+      const components = view.canCancel ? [ROW([{ label: t(locale, 'bot.button_cancel'), id: encodeAction({ kind: 'cancel', jobId: view.jobId }), style: 4 }])] : [];
+      await show({ content: view.text, components });
+    },
+
+    async showResult(view: ResultView) {
+      const images = view.files.filter((f) => f.kind === 'image').length;
+      const { batches, skipped } = await prepareFiles(view);
+      const content = [resultCaption(view, 1800), ...skipped].join('\n');
+      const components = resultComponents(locale, view.jobId, images, deps.canUpscale);
+      const [first = [], ...rest2] = batches;
+      if (tokenUsable() && (await show({ content, components }, first)) === 'interaction') {
+        for (const b of rest2) await rest.post(Routes.webhook(deps.appId, token as string), { body: { content: '' }, files: b, auth: false });
+        return;
+      }
+      // After the token: the result is a new message that mentions the user; the status message says it is done.
+      if (!deps.canPost) return;
+      const mention = { content: `<@${deps.userId}> ${content}`, components, allowed_mentions: { users: [deps.userId] } };
+      await postChannel(mention, first);
+      for (const b of rest2) await postChannel({ content: '' }, b);
+      if (channelMsg) await rest.patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body: { content: view.text, components: [] } }).catch(() => undefined);
+      else if (token && now() - deps.tokenCreatedAt < 15 * 60_000) {
+        await rest.patch(Routes.webhookMessage(deps.appId, token, '@original'), { body: { content: view.text, components: [] }, auth: false }).catch(() => undefined);
+      }
+    },
+
+    async showFailure(view: FailureView) {
+      await show({ content: view.text, components: [] });
+    },
+  };
+}
