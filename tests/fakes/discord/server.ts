@@ -101,7 +101,7 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
       res.writeHead(f ? 200 : 404, { 'content-type': 'application/octet-stream' });
       return res.end(f ?? '');
     }
-    const path = url.pathname.replace(/^\/api\/v10/, '');
+    const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, '');
     const method = req.method ?? 'GET';
     let body: Record<string, unknown> = {};
     let uploaded: Array<{ name: string; bytes: Buffer; filename: string }> = [];
@@ -116,7 +116,8 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
       call.code = (payload as { code?: number } | undefined)?.code;
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      // A 204 carries no body and no content type (clients must not try to parse it).
+      res.writeHead(status, payload === undefined ? headers : { 'content-type': 'application/json', ...headers });
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };
     const error = (status: number, code: number, message: string) => send(status, { message, code });
@@ -193,6 +194,11 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
         const msg = makeMessage(it.channelId, type === 4 ? data : { content: '' }, { interactionToken: it.token, flags: ephemeral ? 64 : 0 });
         it.originalId = msg.id;
         it.ephemeral = ephemeral;
+      }
+      if (type === 6 || type === 7) {
+        // For a component, @original is the message the component sits on.
+        const on = (it.data as { message?: { id: string } }).message;
+        if (on) it.originalId = on.id;
       }
       if (type === 7) {
         const target = (it.data as { message?: { id: string } }).message;
