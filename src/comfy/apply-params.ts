@@ -24,6 +24,10 @@ export function applyParams(graph: ApiGraph, manifest: Manifest, params: Params)
   };
   for (const p of manifest.params) {
     const value = params[p.name];
+    if (value === undefined && (p.type === 'image' || p.type === 'audio') && !p.required) {
+      for (const t of p.targets) removeNode(out, t.node);
+      continue;
+    }
     if (value === undefined) continue;
     if (p.type === 'choice') {
       const choice = p.choices.find((c) => c.value === value);
@@ -32,6 +36,14 @@ export function applyParams(graph: ApiGraph, manifest: Manifest, params: Params)
     for (const t of p.targets) set(t, value);
   }
   return out;
+}
+
+/** Drops a node and every input that links to it (those inputs are optional ones, checked by the workflow tests). */
+function removeNode(graph: ApiGraph, id: string) {
+  delete graph[id];
+  for (const node of Object.values(graph)) {
+    for (const [name, v] of Object.entries(node.inputs)) if (Array.isArray(v) && v.length === 2 && v[0] === id) delete node.inputs[name];
+  }
 }
 
 /** Every binding in the manifest points at an existing node input; returns the problems found. */

@@ -28,7 +28,8 @@ const common = {
 const choiceSchema = z.object({
   value: z.string().min(1).max(100),
   /** Extra inputs this choice sets (e.g. aspect 16:9 → width and height). */
-  set: z.array(targetSchema.extend({ value: z.union([z.string(), z.number(), z.boolean()]) })).default([]),
+  /** A value may also be a link `[node id, output index]`, to rewire the graph (e.g. skip an ImageInvert). */
+  set: z.array(targetSchema.extend({ value: z.union([z.string(), z.number(), z.boolean(), z.tuple([z.string(), z.number().int().min(0)])]) })).default([]),
 });
 
 export const paramSchema = z.discriminatedUnion('type', [
@@ -45,6 +46,7 @@ export const paramSchema = z.discriminatedUnion('type', [
   }),
   /** Random when not given; the chosen seed is recorded so a result can be reproduced. */
   z.object({ ...common, type: z.literal('seed') }),
+  /** An optional media param left out removes its loader node (and the links to it, which must go to optional inputs). */
   z.object({ ...common, type: z.literal('image'), maxSide: z.number().int().positive().default(2048) }),
   z.object({ ...common, type: z.literal('audio'), maxSeconds: z.number().positive().default(60) }),
 ]);

@@ -7,9 +7,9 @@ import type { ObjectInfo } from '../../src/comfy/client.js';
 import { checkWorkflow, comboOptions, inputSpec } from '../../src/comfy/object-info.js';
 import { paramsSchemaOf, withSeeds } from '../../src/comfy/params.js';
 import { loadWorkflows, WorkflowLoadError } from '../../src/comfy/workflows.js';
-import { loadFixtureObjectInfo } from '../fakes/comfy/server.js';
+import { loadCustomNodeInfo, loadFixtureObjectInfo } from '../fakes/comfy/server.js';
 
-const info = loadFixtureObjectInfo() as unknown as ObjectInfo;
+const info = { ...loadFixtureObjectInfo(), ...loadCustomNodeInfo() } as unknown as ObjectInfo;
 const workflows = loadWorkflows(path.resolve('workflows'));
 
 describe('shipped workflows against a real /object_info dump', () => {
@@ -64,8 +64,33 @@ describe('shipped workflows against a real /object_info dump', () => {
       }
     });
 
+    it(`${wf.name}: optional media can be left out (links to them go to optional inputs) and rewiring choices link right`, () => {
+      for (const p of wf.manifest.params) {
+        if ((p.type === 'image' || p.type === 'audio') && !p.required) {
+          for (const t of p.targets) {
+            for (const [id, node] of Object.entries(wf.graph)) {
+              for (const [name, v] of Object.entries(node.inputs)) {
+                if (!Array.isArray(v) || v[0] !== t.node) continue;
+                expect(Object.keys(info[node.class_type]?.input?.optional ?? {}), `${id}.${name} links the optional ${p.name}`).toContain(name);
+              }
+            }
+          }
+        }
+        if (p.type !== 'choice') continue;
+        for (const c of p.choices) {
+          for (const set of c.set) {
+            if (!Array.isArray(set.value)) continue;
+            const [src, slot] = set.value;
+            const from = wf.graph[src];
+            expect(from, `${p.name}=${c.value} links a missing node`).toBeDefined();
+            expect((info[from!.class_type]?.output as unknown[] | undefined)?.[slot]).toBe(inputSpec(info, wf.graph[set.node]!.class_type, set.input)?.[0]);
+          }
+        }
+      }
+    });
+
     it(`${wf.name}: defaults and limits produce a graph ComfyUI would accept`, () => {
-      const required = Object.fromEntries(wf.manifest.params.filter((p) => p.required).map((p) => [p.name, p.type === 'image' ? 'x.png' : 'x']));
+      const required = Object.fromEntries(wf.manifest.params.filter((p) => p.required).map((p) => [p.name, p.type === 'image' ? 'x.png' : p.type === 'audio' ? 'x.wav' : 'x']));
       const params = withSeeds(wf.manifest, paramsSchemaOf(wf.manifest).parse(required) as Record<string, unknown>, () => 0.5);
       const graph = applyParams(wf.graph, wf.manifest, params);
       for (const p of wf.manifest.params) {
@@ -78,6 +103,10 @@ describe('shipped workflows against a real /object_info dump', () => {
         }
       }
       expect(checkWorkflow(info, { ...wf, graph }).missingClasses).toEqual([]);
+      // Optional media left out: their loader nodes are gone, nothing links to a missing node.
+      for (const node of Object.values(graph)) {
+        for (const v of Object.values(node.inputs)) if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string') expect(graph[v[0]], `link to ${v[0]}`).toBeDefined();
+      }
     });
   }
 });

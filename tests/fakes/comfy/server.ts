@@ -36,6 +36,8 @@ export interface FakeComfyOptions {
   objectInfo?: Info;
   /** "Class.input" → model list, replacing the fixture's (mostly empty) lists. */
   models?: Record<string, string[]>;
+  /** Also serve the custom node packs' classes (ReActor). */
+  customNodes?: boolean;
   /** Send only the fields pre-2024 ComfyUI sends (no execution_success, display_node, timestamps, progress ids). */
   legacy?: boolean;
   defaultStepDelayMs?: number;
@@ -55,6 +57,10 @@ export function loadFixtureObjectInfo(): Info {
   cachedInfo ??= JSON.parse(readFileSync(new URL('../../fixtures/comfyui/object_info.json', import.meta.url), 'utf8')) as Info;
   return cachedInfo;
 }
+/** Entries of custom node packs some servers have (ReActor), to merge into the dump. */
+export function loadCustomNodeInfo(): Info {
+  return JSON.parse(readFileSync(new URL('../../fixtures/comfyui/object_info.reactor.json', import.meta.url), 'utf8')) as Info;
+}
 
 interface QueueItem {
   number: number;
@@ -66,7 +72,7 @@ interface QueueItem {
 }
 
 export async function startFakeComfy(opts: FakeComfyOptions = {}) {
-  const info: Info = structuredClone(opts.objectInfo ?? loadFixtureObjectInfo());
+  const info: Info = structuredClone({ ...(opts.objectInfo ?? loadFixtureObjectInfo()), ...(opts.customNodes ? loadCustomNodeInfo() : {}) });
   for (const [key, list] of Object.entries(opts.models ?? {})) {
     const [cls, input] = key.split('.') as [string, string];
     const spec = info[cls]?.input?.required?.[input] ?? info[cls]?.input?.optional?.[input];
@@ -163,7 +169,7 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
           errors.push({ type: 'required_input_missing', message: 'Required input is missing', details: name, extra_info: { input_name: name } });
           continue;
         }
-        errors.push(...checkValue(prompt, name, value, s));
+        errors.push(...checkValue(prompt, name, value, s, node.class_type as string));
       }
       for (const [name, s] of Object.entries(spec.optional ?? {})) if (inputs[name] !== undefined) errors.push(...checkValue(prompt, name, inputs[name], s));
       if (errors.length) nodeErrors[id] = { errors, dependent_outputs: outputs, class_type: node.class_type as string };
@@ -175,7 +181,7 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     return { outputs };
   }
 
-  function checkValue(prompt: Graph, name: string, value: unknown, spec: unknown[]): NodeError['errors'] {
+  function checkValue(prompt: Graph, name: string, value: unknown, spec: unknown[], cls = ''): NodeError['errors'] {
     if (Array.isArray(value)) {
       if (value.length !== 2) return [{ type: 'bad_linked_input', message: 'Bad linked input, must be a length-2 list of [node_id, slot_index]', details: name, extra_info: { input_name: name } }];
       if (!prompt[String(value[0])]) return [{ type: 'exception_during_validation', message: 'Exception when validating node', details: `'${String(value[0])}'`, extra_info: { input_name: name, exception_type: 'KeyError' } }];
@@ -190,10 +196,11 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       if (o.max !== undefined && n > o.max) return [{ type: 'value_bigger_than_max', message: `Value ${n} bigger than max of ${o.max}`, details: name, extra_info: { input_name: name } }];
     }
     // LoadImage/LoadAudio have VALIDATE_INPUTS: the list check is skipped, the file must exist in input/.
-    if (name === 'image' || name === 'audio') {
+    if (cls === 'LoadImage' || cls === 'LoadAudio') {
       const file = String(value).replace(/ \[(input|output|temp)\]$/, '');
       const slash = file.lastIndexOf('/');
-      if (Array.isArray(type) && !files.has(`input/${slash >= 0 ? file.slice(0, slash) : ''}/${file.slice(slash + 1)}`) && !type.map(String).includes(String(value))) {
+      const listed = Array.isArray(type) ? type.map(String) : ((o.options ?? []) as unknown[]).map(String);
+      if (!files.has(`input/${slash >= 0 ? file.slice(0, slash) : ''}/${file.slice(slash + 1)}`) && !listed.includes(String(value))) {
         return [{ type: 'custom_validation_failed', message: 'Custom validation failed for node', details: `${name} - Invalid ${name} file: ${String(value)}`, extra_info: { input_name: name } }];
       }
       return [];
