@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { comboOptions } from '../comfy/object-info.js';
 import type { ObjectInfo } from '../comfy/client.js';
@@ -7,7 +7,7 @@ import type { WorkflowRegistry } from '../comfy/workflows.js';
 import { UserError } from '../errors.js';
 import type { JobRecord, JobsRepo } from '../history/jobs-repo.js';
 import { contactSheet } from '../images/contact-sheet.js';
-import { normalizeImage } from '../images/normalize-input.js';
+import { storeInputs } from '../media/store-inputs.js';
 import type { Locale } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 import type { Producer } from '../queue/producer.js';
@@ -62,26 +62,11 @@ export function createBotService(deps: BotServiceDeps) {
     return rec;
   }
 
-  async function storeImage(bytes: Buffer, maxSide: number): Promise<string> {
-    const { png } = await normalizeImage(bytes, { maxSide });
-    const name = `${randomUUID()}.png`;
-    const file = deps.storage.inputPath(name);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, png);
-    return name;
-  }
-
   async function submit(user: BotUser, workflowName: string, raw: Record<string, unknown>, media: Record<string, Buffer>, makeSink: SinkFactory): Promise<Submitted> {
     ensureAllowed(user);
     const workflow = deps.workflows.get(workflowName);
     if (!workflow) throw new UserError('error.unknown_workflow', { name: workflowName });
-    const params = { ...raw };
-    for (const p of workflow.manifest.params) {
-      if (p.type !== 'image') continue;
-      const bytes = media[p.name];
-      if (bytes) params[p.name] = await storeImage(bytes, p.maxSide);
-      else if (p.required && typeof params[p.name] !== 'string') throw new UserError('input.missing_image', { name: p.name });
-    }
+    const params = await storeInputs(workflow, raw, media, deps.storage);
     deps.tracker.validate(workflowName, params); // bad options are refused before any message or quota is spent
     const unfinished = deps.repo.unfinishedCount(user.platform, user.userId);
     await deps.quotas.check(user, unfinished);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedRedis, findEmbeddedRedis } from '../app/embedded-redis.js';
 import { startFrontendCore } from '../app/frontend-core.js';
@@ -7,7 +8,9 @@ import { parseWorkflowArgs } from '../bots/parse-args.js';
 import { createTerminalSink } from '../bots/terminal/sink.js';
 import { loadWorkflows } from '../comfy/workflows.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { isUserError } from '../errors.js';
+import { isUserError, UserError } from '../errors.js';
+import { MAX_INPUT_BYTES } from '../images/limits.js';
+import { storeInputs } from '../media/store-inputs.js';
 import { pickLocale, t, type Locale } from '../i18n/index.js';
 import { createLifecycle, type Lifecycle } from '../lifecycle.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -112,9 +115,20 @@ async function runJob(ctx: {
       await sink.showFailure(v);
     },
   };
+  // Media options are file paths on this machine: read them and store them like any upload.
+  const workflow = ctx.workflows.get(ctx.workflowName)!;
+  const media: Record<string, Buffer> = {};
+  const params = { ...ctx.params };
+  for (const p of workflow.manifest.params) {
+    if ((p.type !== 'image' && p.type !== 'audio') || typeof params[p.name] !== 'string') continue;
+    const file = path.resolve(String(params[p.name]));
+    if ((await stat(file)).size > MAX_INPUT_BYTES) throw new UserError('input.file_too_big', { size: ((await stat(file)).size / 1e6).toFixed(1), max: MAX_INPUT_BYTES / 1e6 });
+    media[p.name] = await readFile(file);
+    delete params[p.name];
+  }
   const submitted = await core.tracker.submit({
     workflow: ctx.workflowName,
-    params: ctx.params,
+    params: await storeInputs(workflow, params, media, core.storage),
     requester: { platform: 'cli', userId: process.env.USER ?? 'local', locale: ctx.locale },
     sink: wrapped,
   });

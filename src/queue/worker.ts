@@ -155,7 +155,9 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     if (err instanceof PromptRejectedError) {
       jlog.warn({ err, problems: err.problems }, 'ComfyUI rejected the workflow');
       const p = err.problems[0];
-      return fail({ kind: 'rejected', message: err.message, node: p?.nodeId, nodeClass: p?.classType });
+      // What ComfyUI said, per input (at most three), without our own wrapping.
+      const message = err.problems.length ? err.problems.slice(0, 3).map((x) => `${x.inputName ?? x.type}: ${x.details || x.message}`).join('; ') : err.reason;
+      return fail({ kind: 'rejected', message, node: p?.nodeId, nodeClass: p?.classType });
     }
     if (err instanceof ExecutionError) {
       jlog.warn({ err }, 'node failed');

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { png, wav } from '../support/media.js';
 import { until } from '../support/pipeline.js';
 import { startTelegramHarness } from '../support/telegram-harness.js';
 
@@ -21,6 +22,18 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     expect(buttonsOf(done).map((b) => b.text)).toEqual(['🎲 重抽', '✏️ 重新混合', '⬆️ 放大 1']);
     const help = h.telegram.userSends(bob, h.chats.dmBob, { text: '/help' });
     expect((await h.reply(help, /^指令：/)).text).toContain('/imagine <prompt> — 根據文字描述生成圖片');
+  });
+
+  it('talk: a photo captioned /talk, replying to a voice message, comes back as a video', async () => {
+    h = await startTelegramHarness();
+    const { alice } = h.users;
+    const voice = h.telegram.userSends(alice, h.chats.dmAlice, { voice: wav(2) });
+    const cmd = h.telegram.userSends(alice, h.chats.dmAlice, { photo: await png(256, 256), caption: '/talk --seconds 5', replyTo: voice });
+    await until(() => h.telegram.callsTo('sendVideo').length, 'the video', 20_000);
+    const buttons = await until(() => h.repliesTo(cmd).find((m) => m.text?.startsWith('a person')), 'the caption message');
+    expect(buttons.text).toMatch(/^a person talking naturally/);
+    const prompt = h.comfy.requests.filter((r) => r.path === '/prompt').at(-1)!.body as { prompt: Record<string, { inputs: Record<string, unknown> }> };
+    expect(prompt.prompt.voice?.inputs.audio).toMatch(/-audio\.wav$/);
   });
 
   it('Upscale 1 runs the upscale workflow on that image', async () => {

@@ -115,11 +115,11 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     // Cheap checks before the acknowledgement, so their answers can be ephemeral.
     const placeholders: Record<string, unknown> = {};
     for (const p of wf.manifest.params) {
-      if (p.type !== 'image') continue;
+      if (p.type !== 'image' && p.type !== 'audio') continue;
       const a = attachments[p.name];
-      if (!a && p.required) throw new UserError('input.missing_image', { name: p.name });
+      if (!a && p.required) throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', { name: p.name });
       if (a && a.size > MAX_INPUT_BYTES) throw new UserError('input.file_too_big', { size: (a.size / 1e6).toFixed(1), max: Math.round(MAX_INPUT_BYTES / 1e6) });
-      if (a) placeholders[p.name] = 'pending.png';
+      if (a) placeholders[p.name] = p.type === 'image' ? 'pending.png' : 'pending.wav';
     }
     deps.tracker.validate(wf.name, { ...params, ...placeholders });
     await i.deferReply();

@@ -18,7 +18,7 @@ import type { BotService, BotUser, SinkFactory } from '../service.js';
 import type { Storage } from '../../storage.js';
 import { registerMenus } from './menu.js';
 import { createTelegramSink, resultKeyboard } from './sink.js';
-import { commandOf, imageRefOf } from './update.js';
+import { commandOf, mediaRefsOf, type FileRef } from './update.js';
 
 /**
  * The Telegram frontend: turns updates into BotService calls and sinks. Handlers validate, enqueue and return —
@@ -86,9 +86,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     };
   };
 
-  async function download(msg: Message): Promise<Buffer | undefined> {
-    const ref = imageRefOf(msg);
-    if (!ref) return undefined;
+  async function download(ref: FileRef): Promise<Buffer> {
     if (ref.size !== undefined && ref.size > downloadCap) {
       throw new UserError('input.file_too_big', { size: (ref.size / 1e6).toFixed(1), max: Math.round(downloadCap / 1e6) });
     }
@@ -106,11 +104,14 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     const wf = deps.workflows.get(name);
     if (!wf) return;
     const params = parseWorkflowArgs(wf.manifest, splitArgs(args));
-    const imageParam = wf.manifest.params.find((p) => p.type === 'image');
+    // Media fill the workflow's image and audio params in order: this message's file first, then the replied-to one.
+    const refs = mediaRefsOf(msg);
     const media: Record<string, Buffer> = {};
-    if (imageParam) {
-      const bytes = await download(msg);
-      if (bytes) media[imageParam.name] = bytes;
+    const queues = { image: [...refs.images], audio: [...refs.audios] };
+    for (const p of wf.manifest.params) {
+      if (p.type !== 'image' && p.type !== 'audio') continue;
+      const ref = queues[p.type].shift();
+      if (ref) media[p.name] = await download(ref);
     }
     await deps.service.submit(user, name, params, media, sinkFactory(msg.chat.id, msg.message_id, user.locale));
   }

@@ -12,14 +12,27 @@ export function commandOf(msg: Message, botUsername: string): { name: string; ar
   return { name: name.toLowerCase(), args: text.slice(ent.length).trim() };
 }
 
-/** The image a command refers to: in the message itself, else in the message it replies to. */
-export function imageRefOf(msg: Message): { fileId: string; size?: number } | undefined {
+export interface FileRef {
+  fileId: string;
+  size?: number;
+}
+
+/**
+ * The files a command refers to: those in the message itself first, then those in the message it replies to.
+ * Images: photos (largest size), still stickers, non-audio documents (bytes are checked later). Audio: voice
+ * messages, audio files, audio documents.
+ */
+export function mediaRefsOf(msg: Message): { images: FileRef[]; audios: FileRef[] } {
+  const images: FileRef[] = [];
+  const audios: FileRef[] = [];
   for (const m of [msg, msg.reply_to_message]) {
     if (!m) continue;
     const largest = m.photo?.at(-1);
-    if (largest) return { fileId: largest.file_id, size: largest.file_size };
-    if (m.document) return { fileId: m.document.file_id, size: m.document.file_size };
-    if (m.sticker && !m.sticker.is_animated && !m.sticker.is_video) return { fileId: m.sticker.file_id, size: m.sticker.file_size };
+    if (largest) images.push({ fileId: largest.file_id, size: largest.file_size });
+    if (m.sticker && !m.sticker.is_animated && !m.sticker.is_video) images.push({ fileId: m.sticker.file_id, size: m.sticker.file_size });
+    if (m.voice) audios.push({ fileId: m.voice.file_id, size: m.voice.file_size });
+    if (m.audio) audios.push({ fileId: m.audio.file_id, size: m.audio.file_size });
+    if (m.document) (m.document.mime_type?.startsWith('audio/') ? audios : images).push({ fileId: m.document.file_id, size: m.document.file_size });
   }
-  return undefined;
+  return { images, audios };
 }

@@ -27,6 +27,7 @@ export interface TgMessage {
   photo?: Array<{ file_id: string; file_unique_id: string; width: number; height: number; file_size: number }>;
   document?: { file_id: string; file_unique_id: string; file_name?: string; mime_type?: string; file_size: number };
   video?: { file_id: string; file_unique_id: string; file_size: number; width: number; height: number; duration: number };
+  voice?: { file_id: string; file_unique_id: string; duration: number; mime_type: string; file_size: number };
   media_group_id?: string;
   reply_to_message?: TgMessage;
   reply_markup?: Markup;
@@ -302,7 +303,7 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     calls,
     messages,
     /** A user sends a message (text or a photo/document with a caption), optionally as a reply. */
-    userSends(from: TgUser, chat: TgChat, content: { text?: string; photo?: Buffer; document?: { bytes: Buffer; name: string; mime: string; size?: number }; caption?: string; replyTo?: TgMessage }) {
+    userSends(from: TgUser, chat: TgChat, content: { text?: string; voice?: Buffer; photo?: Buffer; document?: { bytes: Buffer; name: string; mime: string; size?: number }; caption?: string; replyTo?: TgMessage }) {
       const fields: Partial<TgMessage> = {};
       if (content.text !== undefined) {
         fields.text = content.text;
@@ -324,6 +325,10 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       if (content.document) {
         const id = storeFile(content.document.bytes, 'bin');
         fields.document = { file_id: id, file_unique_id: id.slice(0, 12), file_name: content.document.name, mime_type: content.document.mime, file_size: content.document.size ?? content.document.bytes.length };
+      }
+      if (content.voice) {
+        const id = storeFile(content.voice, 'oga');
+        fields.voice = { file_id: id, file_unique_id: id.slice(0, 12), duration: 3, mime_type: 'audio/ogg', file_size: content.voice.length };
       }
       if (content.replyTo) fields.reply_to_message = content.replyTo;
       const msg = newMessage(chat, from, fields);
