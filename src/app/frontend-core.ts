@@ -20,9 +20,9 @@ export async function startFrontendCore(deps: { config: Config; redisUrl: string
   const repo = createJobsRepo({ db });
   const producerRedis = await connectProducer(deps.redisUrl, logger);
   lifecycle.onShutdown('producer redis', () => void producerRedis.disconnect());
-  const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix });
+  const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix, workflows: workflows.keys() });
   lifecycle.onShutdown('producer', () => producer.close());
-  const events = createJobEvents({ connection: createRedis(deps.redisUrl, 'worker', logger), prefix: config.queuePrefix, logger });
+  const events = createJobEvents({ connection: () => createRedis(deps.redisUrl, 'worker', logger), prefix: config.queuePrefix, workflows: workflows.keys(), logger });
   lifecycle.onShutdown('job events', () => events.close());
   await events.ready();
   const tracker = createJobTracker({ producer, events, repo, storage, workflows, logger, progressIntervalMs: config.progressIntervalMs, maxPromptChars: config.maxPromptChars });

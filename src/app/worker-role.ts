@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createComfyClient } from '../comfy/client.js';
+import { createComfyClient, type ComfyClient } from '../comfy/client.js';
+import { checkWorkflow } from '../comfy/object-info.js';
 import { createComfySocket } from '../comfy/socket.js';
 import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Config } from '../config.js';
@@ -10,11 +11,29 @@ import { createRedis } from '../queue/redis.js';
 import { createGenerationWorker } from '../queue/worker.js';
 import { createStorage } from '../storage.js';
 
-/** One ComfyUI client + shared socket + BullMQ worker (concurrency 1) + heartbeat per COMFY_URL entry. */
+/** Which workflows a ComfyUI can run (node classes and named models present), and why not the others. */
+export async function capabilitiesOf(client: ComfyClient, workflows: WorkflowRegistry) {
+  const info = await client.objectInfo();
+  const supported: string[] = [];
+  const unsupported: Record<string, string> = {};
+  for (const wf of workflows.values()) {
+    const c = checkWorkflow(info, wf);
+    if (c.missingClasses.length) unsupported[wf.name] = `nodes ${c.missingClasses.join(', ')}`;
+    else if (c.missingModels.length) unsupported[wf.name] = `models ${c.missingModels.map((m) => m.value).join(', ')}`;
+    else supported.push(wf.name);
+  }
+  return { supported, unsupported };
+}
+
+/**
+ * One ComfyUI client + shared socket + workers + heartbeat per COMFY_URL entry. A worker consumes only the
+ * queues of workflows its ComfyUI can run, read from /object_info at start and every OBJECT_INFO_REFRESH_S
+ * (a ComfyUI that is down at start is asked again every 10 s).
+ */
 export async function startWorkerRole(deps: { config: Config; redisUrl: string; workflows: WorkflowRegistry; logger: Logger; lifecycle: Lifecycle }) {
   const { config, logger, lifecycle } = deps;
   const storage = createStorage(config.storageDir);
-  const workers = [];
+  const started = [];
   for (const url of config.comfyUrls) {
     const workerId = randomUUID();
     const log = logger.child({ role: 'worker', instance: url, workerId: workerId.slice(0, 8) });
@@ -28,6 +47,7 @@ export async function startWorkerRole(deps: { config: Config; redisUrl: string; 
       client,
       socket,
       workflows: deps.workflows,
+      workflowNames: [],
       storage,
       logger: log,
       jobTimeoutMs: config.jobTimeoutMs,
@@ -35,15 +55,40 @@ export async function startWorkerRole(deps: { config: Config; redisUrl: string; 
       lockDurationMs: config.workerLockMs,
       onBusy: (jobId) => heartbeat.setBusy(jobId),
     });
-    await heartbeat.ready;
+
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const refresh = async (): Promise<boolean> => {
+      try {
+        const { supported, unsupported } = await capabilitiesOf(client, deps.workflows);
+        if (stopped) return true;
+        await gw.setWorkflows(supported);
+        await heartbeat.setCapabilities(supported, unsupported);
+        log.info({ workflows: supported, unsupported }, 'capabilities');
+        return true;
+      } catch (err) {
+        log.warn({ err }, 'could not read /object_info; will ask again');
+        await heartbeat.setCapabilities(gw.workflows(), {});
+        return false;
+      }
+    };
+    const schedule = (ok: boolean) => {
+      if (stopped) return;
+      timer = setTimeout(() => void refresh().then(schedule), ok ? config.objectInfoRefreshMs : 10_000);
+      timer.unref();
+    };
+    schedule(await refresh());
+
     lifecycle.onShutdown(`worker ${url}`, async () => {
+      stopped = true;
+      clearTimeout(timer);
       await gw.close();
       await heartbeat.stop();
       hbRedis.disconnect();
       await socket.close();
     });
     log.info('worker started');
-    workers.push({ url, workerId, worker: gw, client, socket });
+    started.push({ url, workerId, worker: gw, client, socket });
   }
-  return workers;
+  return started;
 }

@@ -54,7 +54,7 @@ export function createJobTracker(deps: JobTrackerDeps) {
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ module: 'jobs' });
   const delivery: DeliveryDeps = { repo: deps.repo, storage: deps.storage, logger: log };
-  const queued = new Map<string, (position: number) => void>();
+  const queued = new Map<string, { workflow: string; update: (position: number) => void }>();
   const following = new Map<string, Promise<void>>();
   const enders = new Map<string, (o: Outcome) => Promise<void>>();
 
@@ -62,11 +62,11 @@ export function createJobTracker(deps: JobTrackerDeps) {
   const positionTimer = setInterval(() => {
     if (queued.size === 0) return;
     deps.producer
-      .positions()
+      .positions([...queued.values()].map((q) => q.workflow))
       .then((pos) => {
-        for (const [id, update] of queued) {
+        for (const [id, q] of queued) {
           const p = pos.get(id);
-          if (p !== undefined) update(p);
+          if (p !== undefined) q.update(p);
         }
       })
       .catch((err) => log.warn({ err }, 'could not read queue positions'));
@@ -89,6 +89,22 @@ export function createJobTracker(deps: JobTrackerDeps) {
       throw new UserError('error.invalid_options', { issues });
     }
     return { workflow, params: withSeeds(workflow.manifest, parsed.data as Record<string, unknown>) };
+  }
+
+  /**
+   * Refuses a workflow that no online worker can run (its ComfyUI lacks a node pack or model), instead of letting
+   * it wait forever. With no worker online at all the job is accepted: a worker may be restarting.
+   */
+  async function ensureRunnable(workflow: string) {
+    let workers;
+    try {
+      workers = await deps.producer.onlineWorkers();
+    } catch (err) {
+      throw new UserError('error.queue_unavailable', {}, { cause: err });
+    }
+    if (workers.length === 0 || workers.some((w) => w.workflows?.includes(workflow))) return;
+    const missing = workers.map((w) => w.unsupported?.[workflow]).find(Boolean);
+    throw new UserError('error.no_capable_worker', { name: workflow, ...(missing ? { missing } : {}) });
   }
 
   /** Follows one job to its end; safe to call more than once per job (the first call wins). */
@@ -174,12 +190,17 @@ export function createJobTracker(deps: JobTrackerDeps) {
         void end({ ok: false, failure: { kind: 'cancelled', message: 'removed from the queue' } });
       },
     });
-    if (state.phase === 'queued') queued.set(record.id, (position) => {
-      if (state.phase === 'queued' && state.position !== position) {
-        state = { phase: 'queued', position };
-        push();
-      }
-    });
+    if (state.phase === 'queued') {
+      queued.set(record.id, {
+        workflow: record.workflow,
+        update: (position) => {
+          if (state.phase === 'queued' && state.position !== position) {
+            state = { phase: 'queued', position };
+            push();
+          }
+        },
+      });
+    }
     push();
     following.set(record.id, done);
     enders.set(record.id, end);
@@ -190,7 +211,7 @@ export function createJobTracker(deps: JobTrackerDeps) {
 
   async function checkState(record: JobRecord, end: (o: Outcome) => Promise<void>) {
     try {
-      const s = await deps.producer.state(record.id);
+      const s = await deps.producer.state(record.id, record.workflow);
       if (!s) {
         // Gone from Redis entirely (removed while waiting, or expired): it will not finish by itself.
         await end({ ok: false, failure: { kind: 'lost', message: 'the job is no longer in the queue' } });
@@ -207,9 +228,11 @@ export function createJobTracker(deps: JobTrackerDeps) {
 
   return {
     validate,
+    ensureRunnable,
 
     async submit(req: { workflow: string; params: Record<string, unknown>; requester: Requester; sink: ProgressSink }): Promise<Submitted> {
       const { params } = validate(req.workflow, req.params);
+      await ensureRunnable(req.workflow);
       const jobId = randomUUID();
       const record = deps.repo.insert({
         id: jobId,
@@ -255,7 +278,7 @@ export function createJobTracker(deps: JobTrackerDeps) {
     async cancel(idOrShort: string, owner: Owner): Promise<{ record: JobRecord; outcome: 'removed' | 'signalled' | 'gone' }> {
       const record = deps.repo.getOwned(idOrShort, owner);
       if (!record) throw new UserError('error.job_not_found', { id: idOrShort.slice(0, 36) });
-      const outcome = await deps.producer.cancel(record.id);
+      const outcome = await deps.producer.cancel(record.id, record.workflow);
       if (outcome === 'removed') {
         // Removed while waiting: no worker will ever report it, so finish it here.
         const cancelled: Outcome = { ok: false, failure: { kind: 'cancelled', message: 'cancelled while queued' } };

@@ -66,6 +66,7 @@ export function createBotService(deps: BotServiceDeps) {
     ensureAllowed(user);
     const workflow = deps.workflows.get(workflowName);
     if (!workflow) throw new UserError('error.unknown_workflow', { name: workflowName });
+    await deps.tracker.ensureRunnable(workflowName); // before asking for (and decoding) any media
     const params = await storeInputs(workflow, raw, media, deps.storage);
     deps.tracker.validate(workflowName, params); // bad options are refused before any message or quota is spent
     const unfinished = deps.repo.unfinishedCount(user.platform, user.userId);

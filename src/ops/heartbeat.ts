@@ -11,15 +11,19 @@ export function startHeartbeat(deps: { redis: Redis; prefix: string; workerId: s
   const key = heartbeatKey(deps.prefix, deps.workerId);
   const startedAt = Date.now();
   let busyJobId: string | undefined;
+  let capabilities: { workflows: string[]; unsupported: Record<string, string> } = { workflows: [], unsupported: {} };
   const beat = () =>
     deps.redis
-      .set(key, JSON.stringify({ id: deps.workerId, comfyUrl: deps.comfyUrl, host: hostname(), pid: process.pid, startedAt, busyJobId, at: Date.now() }), 'EX', HEARTBEAT_TTL_S)
+      .set(key, JSON.stringify({ id: deps.workerId, comfyUrl: deps.comfyUrl, host: hostname(), pid: process.pid, startedAt, busyJobId, ...capabilities, at: Date.now() }), 'EX', HEARTBEAT_TTL_S)
       .catch((err) => deps.logger.warn({ err }, 'heartbeat failed'));
-  const ready = beat();
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   timer.unref();
   return {
-    ready,
+    /** What this worker's ComfyUI can run (and why not the rest); frontends refuse jobs nobody can run. */
+    setCapabilities(workflows: string[], unsupported: Record<string, string>) {
+      capabilities = { workflows, unsupported };
+      return beat();
+    },
     setBusy(jobId: string | undefined) {
       busyJobId = jobId;
       void beat();

@@ -1,7 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { GENERATE_QUEUE } from './names.js';
+import { generateQueue } from './names.js';
 
 /** What a frontend hears about the jobs it tracks. */
 export interface JobEventHandlers {
@@ -15,14 +15,13 @@ export interface JobEventHandlers {
 export interface JobEvents {
   /** Routes events of one job to handlers; returns an unsubscribe function. */
   watch(jobId: string, handlers: JobEventHandlers): () => void;
-  /** Resolves once the events stream is being read (events before that are covered by reconciliation). */
+  /** Resolves once the events streams are being read (events before that are covered by reconciliation). */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** One QueueEvents reader per frontend process, fanned out to the jobs it tracks by id. */
-export function createJobEvents(deps: { connection: Redis; prefix: string; logger: Logger }): JobEvents {
-  const qe = new QueueEvents(GENERATE_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+/** One QueueEvents reader per workflow queue (each needs its own blocking connection), fanned out by job id. */
+export function createJobEvents(deps: { connection: () => Redis; prefix: string; workflows: Iterable<string>; logger: Logger }): JobEvents {
   const log = deps.logger.child({ module: 'job-events' });
   const watchers = new Map<string, JobEventHandlers>();
   const call = (jobId: string, fn: (h: JobEventHandlers) => void) => {
@@ -34,12 +33,17 @@ export function createJobEvents(deps: { connection: Redis; prefix: string; logge
       log.error({ err, jobId }, 'job event handler threw');
     }
   };
-  qe.on('active', ({ jobId }) => call(jobId, (h) => h.active?.()));
-  qe.on('progress', ({ jobId, data }) => call(jobId, (h) => h.progress?.(data)));
-  qe.on('completed', ({ jobId, returnvalue }) => call(jobId, (h) => h.completed?.(returnvalue)));
-  qe.on('failed', ({ jobId, failedReason }) => call(jobId, (h) => h.failed?.(failedReason)));
-  qe.on('removed', ({ jobId }) => call(jobId, (h) => h.removed?.()));
-  qe.on('error', (err) => log.warn({ err }, 'queue events error'));
+  const readers = [...new Set(deps.workflows)].map((wf) => {
+    const connection = deps.connection();
+    const qe = new QueueEvents(generateQueue(wf), { connection, prefix: deps.prefix });
+    qe.on('active', ({ jobId }) => call(jobId, (h) => h.active?.()));
+    qe.on('progress', ({ jobId, data }) => call(jobId, (h) => h.progress?.(data)));
+    qe.on('completed', ({ jobId, returnvalue }) => call(jobId, (h) => h.completed?.(returnvalue)));
+    qe.on('failed', ({ jobId, failedReason }) => call(jobId, (h) => h.failed?.(failedReason)));
+    qe.on('removed', ({ jobId }) => call(jobId, (h) => h.removed?.()));
+    qe.on('error', (err) => log.warn({ err, workflow: wf }, 'queue events error'));
+    return { qe, connection };
+  });
 
   return {
     watch(jobId, handlers) {
@@ -48,10 +52,12 @@ export function createJobEvents(deps: { connection: Redis; prefix: string; logge
         if (watchers.get(jobId) === handlers) watchers.delete(jobId);
       };
     },
-    ready: () => qe.waitUntilReady().then(() => undefined),
+    ready: () => Promise.all(readers.map((r) => r.qe.waitUntilReady())).then(() => undefined),
     async close() {
-      await qe.close();
-      deps.connection.disconnect(); // handed to BullMQ, so ours to close
+      for (const r of readers) {
+        await r.qe.close();
+        r.connection.disconnect(); // handed to BullMQ, so ours to close
+      }
     },
   };
 }

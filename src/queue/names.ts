@@ -1,5 +1,8 @@
-/** Queue, job and key names in one place (BullMQ keys live under QUEUE_PREFIX). */
-export const GENERATE_QUEUE = 'generate';
+/**
+ * Queue, job and key names in one place (BullMQ keys live under QUEUE_PREFIX).
+ * One queue per workflow: a worker consumes only the queues of workflows its ComfyUI can run.
+ */
+export const generateQueue = (workflow: string) => `generate-${workflow}`;
 export const GENERATE_JOB = 'generate';
 /** Custom QueueEvents event asking the worker that holds a job to abort it. */
 export const CANCEL_EVENT = 'cancel-requested';

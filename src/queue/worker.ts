@@ -14,7 +14,7 @@ import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Logger } from '../logger.js';
 import { mediaOf, type Storage } from '../storage.js';
 import { encodeFailure, generationJobSchema, type Failure, type GenerationResult, type OutputFile, type ProgressEvent } from './contracts.js';
-import { CANCEL_EVENT, GENERATE_QUEUE, cancelKey } from './names.js';
+import { CANCEL_EVENT, cancelKey, generateQueue } from './names.js';
 
 /**
  * One BullMQ worker per ComfyUI instance, concurrency 1: the GPU runs one prompt at a time, and several
@@ -39,10 +39,14 @@ export interface GenerationWorkerDeps {
   /** How often progress may be written to Redis. */
   progressThrottleMs?: number;
   onBusy?: (jobId: string | undefined) => void;
+  /** Workflows to consume at start (default: all); see setWorkflows. */
+  workflowNames?: string[];
 }
 
 export interface GenerationWorker {
-  worker: Worker;
+  workflows(): string[];
+  setWorkflows(names: string[]): Promise<void>;
+  waitUntilReady(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -180,29 +184,67 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     return new Error(encodeFailure({ kind: 'internal', message: (err as Error)?.message ?? String(err) }));
   }
 
-  const worker = new Worker(GENERATE_QUEUE, processor, {
-    connection: connect(),
-    prefix: deps.prefix,
-    concurrency: 1,
-    // The lock is renewed every lockDuration/2 for as long as the process lives, so an hour-long job keeps it;
-    // a killed worker's job is picked up by stalled-job recovery within ~stalledInterval.
-    lockDuration: deps.lockDurationMs ?? 30_000,
-    stalledInterval: Math.round((deps.lockDurationMs ?? 30_000) / 2),
-    maxStalledCount: 3,
-  });
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  // One BullMQ Worker per workflow queue this ComfyUI can run. They share one GPU: while one runs a job the others
+  // are paused (so no second job is taken and left waiting), and a lock guards the rare moment when two fetched at once.
+  const workers = new Map<string, { worker: Worker; events: QueueEvents }>();
+  let gpu: Promise<void> = Promise.resolve();
+  const exclusive = async <T>(self: Worker, fn: () => Promise<T>): Promise<T> => {
+    const previous = gpu;
+    let release!: () => void;
+    gpu = new Promise<void>((r) => (release = r));
+    await previous;
+    for (const { worker } of workers.values()) if (worker !== self) void worker.pause(true).catch(() => undefined);
+    try {
+      return await fn();
+    } finally {
+      for (const { worker } of workers.values()) if (worker !== self && !worker.closing) worker.resume();
+      release();
+    }
+  };
 
-  // Cancel requests for running jobs arrive as a custom event; only the worker holding the job acts on it.
-  const events = new QueueEvents(GENERATE_QUEUE, { connection: connect(), prefix: deps.prefix });
-  events.on(CANCEL_EVENT as 'error', ((args: { jobId: string }) => {
-    if (worker.cancelJob(args.jobId, 'cancel requested')) log.info({ jobId: args.jobId }, 'aborting job on request');
-  }) as never);
+  function startFor(workflow: string) {
+    const name = generateQueue(workflow);
+    const worker: Worker = new Worker(name, (job, token, signal) => exclusive(worker, () => processor(job, token, signal)), {
+      connection: connect(),
+      prefix: deps.prefix,
+      concurrency: 1,
+      // The lock is renewed every lockDuration/2 for as long as the process lives, so an hour-long job keeps it;
+      // a killed worker's job is picked up by stalled-job recovery within ~stalledInterval.
+      lockDuration: deps.lockDurationMs ?? 30_000,
+      stalledInterval: Math.round((deps.lockDurationMs ?? 30_000) / 2),
+      maxStalledCount: 3,
+    });
+    worker.on('error', (err) => log.error({ err, workflow }, 'worker error'));
+    // Cancel requests for running jobs arrive as a custom event; only the worker holding the job acts on it.
+    const events = new QueueEvents(name, { connection: connect(), prefix: deps.prefix });
+    events.on(CANCEL_EVENT as 'error', ((args: { jobId: string }) => {
+      if (worker.cancelJob(args.jobId, 'cancel requested')) log.info({ jobId: args.jobId }, 'aborting job on request');
+    }) as never);
+    workers.set(workflow, { worker, events });
+  }
+
+  async function stopFor(workflow: string) {
+    const w = workers.get(workflow);
+    if (!w) return;
+    workers.delete(workflow);
+    await w.worker.close();
+    await w.events.close();
+  }
+
+  for (const wf of deps.workflowNames ?? [...deps.workflows.keys()]) startFor(wf);
 
   return {
-    worker,
+    workflows: () => [...workers.keys()],
+    /** Consume exactly these workflows' queues from now on (capabilities changed). */
+    async setWorkflows(names: string[]) {
+      for (const wf of [...workers.keys()]) if (!names.includes(wf)) await stopFor(wf);
+      for (const wf of names) if (!workers.has(wf)) startFor(wf);
+    },
+    async waitUntilReady() {
+      await Promise.all([...workers.values()].map((w) => w.worker.waitUntilReady()));
+    },
     async close() {
-      await worker.close();
-      await events.close();
+      for (const wf of [...workers.keys()]) await stopFor(wf);
       for (const c of connections) c.disconnect();
     },
   };

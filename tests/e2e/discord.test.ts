@@ -14,7 +14,7 @@ describe('Discord bot end to end (discord.js → fake REST + gateway; real Redis
   it('registers localized commands once, then /imagine defers and edits one reply from progress to the images', async () => {
     h = await startDiscordHarness();
     const registered = h.discord.commands.get(`guild:${h.guildId}`) as Array<{ name: string; options: Array<{ name: string; required?: boolean; type: number }>; description_localizations: Record<string, string> }>;
-    expect(registered.map((c) => c.name).sort()).toEqual(['cancel', 'edit', 'gallery', 'help', 'imagine', 'models', 'remix', 'status', 'upscale']);
+    expect(registered.map((c) => c.name).sort()).toEqual(['blend', 'cancel', 'edit', 'faceswap', 'gallery', 'help', 'imagine', 'models', 'remix', 'sketch', 'status', 'talk', 'upscale', 'video']);
     const imagine = registered.find((c) => c.name === 'imagine')!;
     expect(imagine.description_localizations['zh-TW']).toBe('根據文字描述生成圖片');
     expect(imagine.options[0]).toMatchObject({ name: 'prompt', required: true, type: 3 });

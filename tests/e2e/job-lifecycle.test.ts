@@ -54,7 +54,7 @@ describe('job lifecycle through the real queue, worker and history', () => {
     const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox' }, requester, sink: recordingSink().sink });
     await expect(pipeline.tracker.cancel(job.shortId, { platform: 'telegram', userId: '7' })).rejects.toMatchObject({ key: 'error.job_not_found' });
     await expect(pipeline.tracker.cancel(job.shortId, { platform: 'discord', userId: '42' })).rejects.toMatchObject({ key: 'error.job_not_found' });
-    expect((await pipeline.producer.state(job.jobId))?.state).toBe('waiting');
+    expect((await pipeline.producer.state(job.jobId, 'imagine'))?.state).toBe('waiting');
   });
 
   it('finishes a job whose WebSocket dropped mid-run, by reconnecting and polling', async () => {

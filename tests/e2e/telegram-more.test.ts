@@ -79,3 +79,16 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     await h.reply(h.telegram.userSends(h.users.alice, h.chats.dmAlice, { text: '/imagine a fox' }), /^Queued|^Generating|^Starting/);
   });
 });
+
+describe('capability-aware routing', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('refuses a workflow no online GPU can run, saying what is missing', async () => {
+    h = await startTelegramHarness();
+    const cmd = h.telegram.userSends(h.users.alice, h.chats.dmAlice, { photo: await png(), caption: '/faceswap' });
+    await h.reply(cmd, /^No GPU server that can run \/faceswap is online right now \(it needs nodes ReActorFaceSwap\)\.$/);
+    expect(h.comfy.submissions()).toBe(0);
+    expect(h.role.core.repo.page({ platform: 'telegram', userId: String(h.users.alice.id) }, 0, 1).total).toBe(0);
+  });
+});

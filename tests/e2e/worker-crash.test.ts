@@ -44,6 +44,6 @@ describe('a worker killed with SIGKILL mid-job', () => {
     expect(rec.failures).toEqual([]);
     expect(pipeline.repo.get(job.jobId)?.status).toBe('succeeded');
     expect(comfy.submissions()).toBe(1);
-    expect((await pipeline.producer.state(job.jobId))?.result?.resumedFrom).toBe('queue');
+    expect((await pipeline.producer.state(job.jobId, 'imagine'))?.result?.resumedFrom).toBe('queue');
   }, 60_000);
 });

@@ -34,8 +34,8 @@ export async function startPipeline(config: Config, logger: Logger) {
   const db = openDb(config.databasePath);
   const repo = createJobsRepo({ db });
   const producerRedis = await connectProducer(config.redisUrl as string);
-  const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix, attempts: 3 });
-  const events = createJobEvents({ connection: createRedis(config.redisUrl as string, 'worker', logger), prefix: config.queuePrefix, logger });
+  const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix, attempts: 3, workflows: workflows.keys() });
+  const events = createJobEvents({ connection: () => createRedis(config.redisUrl as string, 'worker', logger), prefix: config.queuePrefix, workflows: workflows.keys(), logger });
   await events.ready();
   const tracker = createJobTracker({ producer, events, repo, storage, workflows, logger, progressIntervalMs: config.progressIntervalMs, maxPromptChars: config.maxPromptChars });
 
@@ -56,7 +56,7 @@ export async function startPipeline(config: Config, logger: Logger) {
       pollIntervalMs: opts.pollIntervalMs ?? 1000,
       progressThrottleMs: 50,
     });
-    await gw.worker.waitUntilReady();
+    await gw.waitUntilReady();
     const stop = async () => {
       await gw.close();
       await socket.close();
