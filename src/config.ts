@@ -66,6 +66,12 @@ export const configSchema = z
     ALLOWED_CHATS: idList,
     RATE_LIMIT_PER_MINUTE: posInt(10, 1000),
     MAX_QUEUED_PER_USER: posInt(3, 100),
+    /** Public base URL of this deployment's HTTP server; enables download links for results too large to upload. */
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+    /** Port of the HTTP server (/healthz and download links). */
+    HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** How long a download link works. */
+    LINK_TTL_H: posInt(24, 24 * 30),
     /** Folder with <name>.json + <name>.manifest.json pairs. */
     WORKFLOWS_DIR: z.string().min(1).default(fileURLToPath(new URL('../workflows', import.meta.url))),
   })
@@ -98,6 +104,9 @@ export const configSchema = z
           }
         : undefined,
       access: { admins: env.ADMIN_USERS, allowedUsers: env.ALLOWED_USERS, allowedChats: env.ALLOWED_CHATS },
+      publicUrl: env.PUBLIC_URL,
+      httpPort: env.HTTP_PORT,
+      linkTtlMs: env.LINK_TTL_H * 3_600_000,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       maxQueuedPerUser: env.MAX_QUEUED_PER_USER,
     };

@@ -9,7 +9,9 @@ import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { createQuotas } from '../queue/quotas.js';
 import { connectProducer } from '../queue/redis.js';
+import { createLinkSigner, loadLinkSecret } from '../ops/links.js';
 import { startFrontendCore } from './frontend-core.js';
+import { startHttpServer } from './http-role.js';
 
 /** History + queue client + every configured chat frontend; unfinished jobs are picked up again at start. */
 export async function startBotRole(deps: { config: Config; redisUrl: string; workflows: WorkflowRegistry; logger: Logger; lifecycle: Lifecycle }) {
@@ -35,6 +37,15 @@ export async function startBotRole(deps: { config: Config; redisUrl: string; wor
   };
 
   const service = createBotService({ ...core, access, quotas, logger, objectInfo });
+
+  // Download links and /healthz, when this deployment has a public address.
+  let linkFor: ((rel: string) => { url: string; hours: number }) | undefined;
+  if (config.publicUrl) {
+    const signer = createLinkSigner({ secret: loadLinkSecret(config.storageDir), publicUrl: config.publicUrl, ttlMs: config.linkTtlMs });
+    const http = await startHttpServer({ port: config.httpPort, storage: core.storage, signer, logger });
+    lifecycle.onShutdown('http', () => http.close());
+    linkFor = (rel) => ({ url: signer.url(rel), hours: Math.round(config.linkTtlMs / 3_600_000) });
+  }
   const frontends: string[] = [];
   if (config.telegram) {
     const tg = createTelegramFrontend({
@@ -48,6 +59,7 @@ export async function startBotRole(deps: { config: Config; redisUrl: string; wor
       workflows: deps.workflows,
       isAdmin: (id) => access.isAdmin('telegram', id),
       logger,
+      linkFor,
     });
     await tg.start();
     lifecycle.onShutdown('telegram', () => tg.stop());
@@ -64,6 +76,7 @@ export async function startBotRole(deps: { config: Config; redisUrl: string; wor
       workflows: deps.workflows,
       isAdmin: (id) => access.isAdmin('discord', id),
       logger,
+      linkFor,
       maxPromptChars: config.maxPromptChars,
     });
     await dc.start();

@@ -45,6 +45,8 @@ export interface DiscordFrontendDeps {
   workflows: WorkflowRegistry;
   isAdmin: (userId: string) => boolean;
   logger: Logger;
+  /** Download links for results too large for the chat (when PUBLIC_URL is set). */
+  linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   maxPromptChars: number;
   handoverMs: number;
   rolloverMs: number;
@@ -87,6 +89,7 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
         handoverMs: deps.handoverMs,
         rolloverMs: deps.rolloverMs,
         canUpscale: deps.service.canUpscale(),
+        linkFor: deps.linkFor,
         logger: log,
       }),
     });
@@ -341,6 +344,7 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
         handoverMs: deps.handoverMs,
         rolloverMs: deps.rolloverMs,
         canUpscale: deps.service.canUpscale(),
+        linkFor: deps.linkFor,
         logger: log,
       });
     },

@@ -35,6 +35,8 @@ export interface DiscordSinkDeps {
   canUpscale: boolean;
   logger: Logger;
   now?: () => number;
+  /** A download link for a stored result (when PUBLIC_URL is set). */
+  linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
 }
 
 const DEAD_TOKEN = new Set([50027, 10015]);
@@ -139,7 +141,9 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
         }
       }
       if (data.length > deps.uploadCap) {
-        skipped.push(t(locale, 'discord.file_skipped', { name, size: (data.length / 1048576).toFixed(1), max: Math.round(deps.uploadCap / 1048576) }));
+        const link = deps.linkFor?.(f.path);
+        const size = (data.length / 1048576).toFixed(1);
+        skipped.push(link ? t(locale, 'bot.file_link', { name, size, hours: link.hours, url: link.url }) : t(locale, 'discord.file_skipped', { name, size, max: Math.round(deps.uploadCap / 1048576) }));
         continue;
       }
       let batch = batches.at(-1) as RawFile[];

@@ -36,6 +36,8 @@ export interface TelegramFrontendDeps {
   workflows: WorkflowRegistry;
   isAdmin: (userId: string) => boolean;
   logger: Logger;
+  /** Download links for results too large for the chat (when PUBLIC_URL is set). */
+  linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   /** Skip getMe (tests, or a known bot). */
   botInfo?: UserFromGetMe;
 }
@@ -74,6 +76,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       locale,
       logger: log,
       canUpscale: deps.service.canUpscale(),
+        linkFor: deps.linkFor,
       maxUploadBytes: uploadCap,
       onMessage: (id) => jobId && deps.repo.setMessage(jobId, String(chatId), String(id)),
     });
@@ -306,6 +309,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
         locale: rec.locale === 'zh-TW' ? 'zh-TW' : 'en',
         logger: log,
         canUpscale: deps.service.canUpscale(),
+        linkFor: deps.linkFor,
         maxUploadBytes: uploadCap,
         onMessage: (id) => deps.repo.setMessage(rec.id, rec.chatId as string, String(id)),
       });

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { GrammyError, InputFile, InlineKeyboard, type Api } from 'grammy';
 import type { InputMediaPhoto } from 'grammy/types';
 import { fitPhoto } from '../../images/fit-output.js';
@@ -28,6 +29,8 @@ export interface TelegramSinkDeps {
   onMessage?: (messageId: number) => void;
   /** Upload cap for documents/videos (50 MB; 2000 MB with a local Bot API server). */
   maxUploadBytes?: number;
+  /** A download link for a stored result (when PUBLIC_URL is set). */
+  linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
 }
 
 const isNotModified = (err: unknown) => err instanceof GrammyError && err.description.includes('message is not modified');
@@ -104,7 +107,12 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
       for (const f of documents) {
         const size = (await stat(f.absolutePath)).size;
         if (size > maxUpload) {
-          await api.sendMessage(chatId, t(locale, 'input.file_too_big', { size: (size / 1e6).toFixed(1), max: Math.round(maxUpload / 1e6) }), replyParams);
+          const link = deps.linkFor?.(f.path);
+          const mb = (size / 1e6).toFixed(1);
+          const text = link
+            ? t(locale, 'bot.file_link', { name: path.basename(f.path), size: mb, hours: link.hours, url: link.url })
+            : t(locale, 'discord.file_skipped', { name: path.basename(f.path), size: mb, max: Math.round(maxUpload / 1e6) });
+          await api.sendMessage(chatId, text, replyParams);
           continue;
         }
         const file = new InputFile(f.absolutePath);
