@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import type { JobRecord, JobsRepo } from '../history/jobs-repo.js';
 import { contactSheet } from '../images/contact-sheet.js';
 import { storeInputs } from '../media/store-inputs.js';
-import type { Locale } from '../i18n/index.js';
+import { t, type Locale } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 import type { Producer } from '../queue/producer.js';
 import type { Quotas } from '../queue/quotas.js';
@@ -29,6 +29,19 @@ export interface BotUser {
   chatAliases?: string[];
   locale: Locale;
   isAdmin: boolean;
+}
+
+/** What every chat frontend is built from (each platform adds its own settings). */
+export interface ChatFrontendDeps {
+  service: BotService;
+  tracker: JobTracker;
+  repo: JobsRepo;
+  storage: Storage;
+  workflows: WorkflowRegistry;
+  isAdmin: (userId: string) => boolean;
+  logger: Logger;
+  /** Download links for results too large for the chat (when PUBLIC_URL is set). */
+  linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
 }
 
 /** Made after validation, right before the job is queued: the frontend posts its progress message here. */
@@ -161,10 +174,28 @@ export function createBotService(deps: BotServiceDeps) {
       return out;
     },
 
-    async status(user: BotUser) {
+    /** The admin summary, rendered once for every platform. */
+    async statusText(user: BotUser): Promise<string> {
       if (!user.isAdmin) throw new UserError('error.admin_only');
-      const [counts, workers] = await Promise.all([deps.producer.counts(), deps.producer.onlineWorkers()]);
-      return { queue: counts, workers, history: deps.repo.counts() };
+      const [queue, workers] = await Promise.all([deps.producer.counts(), deps.producer.onlineWorkers()]);
+      const history = deps.repo.counts();
+      return t(user.locale, 'bot.status', {
+        waiting: (queue.waiting ?? 0) + (queue.prioritized ?? 0),
+        active: queue.active ?? 0,
+        failed: queue.failed ?? 0,
+        workers: workers.map((w) => `${w.comfyUrl}${w.busyJobId ? ' (busy)' : ''}`).join(', ') || '0',
+        succeeded: history.succeeded,
+        failed_hist: history.failed,
+        cancelled: history.cancelled,
+      });
+    },
+
+    /** Model choices as text, cut to a platform's message limit. */
+    async modelsText(locale: Locale, maxChars: number): Promise<string> {
+      const lines = (await this.models())
+        .filter((m) => m.choices.length)
+        .map((m) => `/${m.workflow} --${m.option}:\n${m.choices.slice(0, 30).map((c) => `• ${c}`).join('\n')}`);
+      return lines.length ? `${t(locale, 'bot.models_header')}\n${lines.join('\n\n')}`.slice(0, maxChars) : t(locale, 'bot.models_none');
     },
 
     log,

@@ -12,18 +12,14 @@ import {
   type ModalSubmitInteraction,
   type StringSelectMenuInteraction,
 } from 'discord.js';
-import type { WorkflowRegistry } from '../../comfy/workflows.js';
 import { isUserError, UserError } from '../../errors.js';
-import type { JobRecord, JobsRepo } from '../../history/jobs-repo.js';
+import type { JobRecord } from '../../history/jobs-repo.js';
 import { MAX_INPUT_BYTES } from '../../images/limits.js';
 import { pickLocale, t } from '../../i18n/index.js';
-import type { Logger } from '../../logger.js';
-import type { Storage } from '../../storage.js';
 import { decodeAction, encodeAction } from '../actions.js';
 import { helpText, paramsSummary } from '../help.js';
-import type { JobTracker } from '../jobs.js';
 import { parseWorkflowArgs, splitArgs } from '../parse-args.js';
-import type { BotService, BotUser, SinkFactory } from '../service.js';
+import type { BotUser, ChatFrontendDeps, SinkFactory } from '../service.js';
 import { deployCommands } from './deploy.js';
 import { createDiscordSink, resultComponents } from './sink.js';
 import { buildSlashCommands } from './slash.js';
@@ -33,20 +29,11 @@ import { buildSlashCommands } from './slash.js';
  * Every interaction is acknowledged first (3-second rule); cheap validation happens before that so bad input
  * gets an ephemeral answer, and attachments are downloaded at once (their CDN URLs are signed and expire).
  */
-export interface DiscordFrontendDeps {
+export interface DiscordFrontendDeps extends ChatFrontendDeps {
   token: string;
   apiUrl?: string;
   guildId?: string;
   applicationId?: string;
-  service: BotService;
-  tracker: JobTracker;
-  repo: JobsRepo;
-  storage: Storage;
-  workflows: WorkflowRegistry;
-  isAdmin: (userId: string) => boolean;
-  logger: Logger;
-  /** Download links for results too large for the chat (when PUBLIC_URL is set). */
-  linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   maxPromptChars: number;
   handoverMs: number;
   rolloverMs: number;
@@ -198,30 +185,15 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
       }
       case 'models': {
         await i.deferReply({ flags: EPHEMERAL });
-        const models = await deps.service.models();
-        const lines = models.filter((m) => m.choices.length).map((m) => `/${m.workflow} ${m.option}:\n${m.choices.slice(0, 30).map((c) => `• ${c}`).join('\n')}`);
-        await i.editReply(lines.length ? `${t(user.locale, 'bot.models_header')}\n${lines.join('\n\n')}`.slice(0, 1990) : t(user.locale, 'bot.models_none'));
+        await i.editReply(await deps.service.modelsText(user.locale, 1990));
         return;
       }
       case 'help':
         await i.reply({ content: helpText(deps.workflows, user.locale).slice(0, 1990), flags: EPHEMERAL });
         return;
-      case 'status': {
-        const s = await deps.service.status(user);
-        await i.reply({
-          flags: EPHEMERAL,
-          content: t(user.locale, 'bot.status', {
-            waiting: (s.queue.waiting ?? 0) + (s.queue.prioritized ?? 0),
-            active: s.queue.active ?? 0,
-            failed: s.queue.failed ?? 0,
-            workers: s.workers.map((w) => w.comfyUrl).join(', ') || '0',
-            succeeded: s.history.succeeded,
-            failed_hist: s.history.failed,
-            cancelled: s.history.cancelled,
-          }),
-        });
+      case 'status':
+        await i.reply({ flags: EPHEMERAL, content: await deps.service.statusText(user) });
         return;
-      }
       default:
         await runWorkflow(i);
     }

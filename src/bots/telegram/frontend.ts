@@ -4,18 +4,14 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, InputFile, InlineKeyboard, type Context } from 'grammy';
 import type { Message, UserFromGetMe } from 'grammy/types';
-import type { WorkflowRegistry } from '../../comfy/workflows.js';
 import { isUserError, UserError } from '../../errors.js';
-import type { JobRecord, JobsRepo } from '../../history/jobs-repo.js';
+import type { JobRecord } from '../../history/jobs-repo.js';
 import { MAX_INPUT_BYTES, telegramLimits } from '../../images/limits.js';
 import { pickLocale, t, type Locale } from '../../i18n/index.js';
-import type { Logger } from '../../logger.js';
 import { decodeAction, encodeAction } from '../actions.js';
 import { helpText, paramsSummary } from '../help.js';
-import type { JobTracker } from '../jobs.js';
 import { parseWorkflowArgs, splitArgs } from '../parse-args.js';
-import type { BotService, BotUser, SinkFactory } from '../service.js';
-import type { Storage } from '../../storage.js';
+import type { BotUser, ChatFrontendDeps, SinkFactory } from '../service.js';
 import { registerMenus } from './menu.js';
 import { createTelegramSink, resultKeyboard } from './sink.js';
 import { commandOf, mediaRefsOf, type FileRef } from './update.js';
@@ -24,20 +20,11 @@ import { commandOf, mediaRefsOf, type FileRef } from './update.js';
  * The Telegram frontend: turns updates into BotService calls and sinks. Handlers validate, enqueue and return —
  * they never wait for a job, because bot.start() handles updates one at a time.
  */
-export interface TelegramFrontendDeps {
+export interface TelegramFrontendDeps extends ChatFrontendDeps {
   token: string;
   apiRoot?: string;
   /** A local Bot API server: no 20 MB download cap, 2000 MB uploads. */
   isLocalApi?: boolean;
-  service: BotService;
-  tracker: JobTracker;
-  repo: JobsRepo;
-  storage: Storage;
-  workflows: WorkflowRegistry;
-  isAdmin: (userId: string) => boolean;
-  logger: Logger;
-  /** Download links for results too large for the chat (when PUBLIC_URL is set). */
-  linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   /** Skip getMe (tests, or a known bot). */
   botInfo?: UserFromGetMe;
 }
@@ -189,28 +176,12 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
         await deps.service.remix(user, rec.id, parseWorkflowArgs(wf.manifest, rest), sinkFactory(msg.chat.id, msg.message_id, user.locale));
         return true;
       }
-      case 'models': {
-        const models = await deps.service.models();
-        const lines = models.filter((m) => m.choices.length).map((m) => `/${m.workflow} --${m.option}:\n${m.choices.slice(0, 40).map((c) => `• ${c}`).join('\n')}`);
-        await ctx.reply(lines.length ? `${t(user.locale, 'bot.models_header')}\n${lines.join('\n\n')}`.slice(0, 4000) : t(user.locale, 'bot.models_none'), under(ctx));
+      case 'models':
+        await ctx.reply(await deps.service.modelsText(user.locale, 4000), under(ctx));
         return true;
-      }
-      case 'status': {
-        const s = await deps.service.status(user);
-        await ctx.reply(
-          t(user.locale, 'bot.status', {
-            waiting: (s.queue.waiting ?? 0) + (s.queue.prioritized ?? 0),
-            active: s.queue.active ?? 0,
-            failed: s.queue.failed ?? 0,
-            workers: s.workers.map((w) => w.comfyUrl).join(', ') || '0',
-            succeeded: s.history.succeeded,
-            failed_hist: s.history.failed,
-            cancelled: s.history.cancelled,
-          }),
-          under(ctx),
-        );
+      case 'status':
+        await ctx.reply(await deps.service.statusText(user), under(ctx));
         return true;
-      }
       default:
         return false;
     }

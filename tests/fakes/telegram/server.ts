@@ -123,7 +123,7 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       parts = mp.parts;
       for (const [k, v] of Object.entries(mp.fields)) params[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
     } else if (raw.length) params = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(parts)) if (!(k in params)) params[k] = `attach://${k}`;
+    for (const k of Object.keys(parts)) if (!(k in params)) params[k] = `attach://${k}`;
     const chatId = params.chat_id !== undefined ? Number(params.chat_id) : undefined;
     const call: ApiCall = { method, params, files: parts, at: now(), status: 200, chatId };
     calls.push(call);
