@@ -3,10 +3,10 @@ import type { RunEvent } from './run.js';
 
 /**
  * Turns ComfyUI's node-by-node events into one overall percent. Nodes that do the heavy lifting
- * (samplers, model upscalers, video nodes) weigh more than loaders and encoders, so the bar does not
+ * (samplers, model upscalers, face swappers) weigh more than loaders and encoders, so the bar does not
  * race to 80 % while the sampler has not started. Pure; fed by run events.
  */
-const HEAVY = /sampler|upscalewithmodel|video|tovideo|faceswap|reactor/i;
+const HEAVY = /sampler|upscalewithmodel|faceswap|reactor/i;
 const HEAVY_WEIGHT = 12;
 
 export interface ProgressSnapshot {

@@ -11,8 +11,8 @@ import { until } from './pipeline.js';
 export const DISCORD_TOKEN = `MTAw.${'x'.repeat(60)}`;
 
 /** The product's bot + worker roles against fake Discord (REST + gateway) and fake ComfyUI. */
-export async function startDiscordHarness(env: Record<string, string> = {}, fakeOpts: { tokenLifetimeMs?: number; uploadCap?: number } = {}) {
-  const comfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 });
+export async function startDiscordHarness(env: Record<string, string> = {}, fakeOpts: { tokenLifetimeMs?: number; uploadCap?: number; customNodes?: boolean } = {}) {
+  const comfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5, customNodes: fakeOpts.customNodes });
   const discord = await startFakeDiscord({ token: DISCORD_TOKEN, ...fakeOpts });
   const guildId = '500000000000000001';
   const config = testConfig({ DISCORD_TOKEN, DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_ID: guildId, COMFY_URL: comfy.url, PROGRESS_INTERVAL_S: '0.5', ...env });
