@@ -17,6 +17,9 @@ import { createProgressReporter } from './progress/reporter.js';
 import type { ProgressSink } from './progress/sink.js';
 
 /**
+ * A little over 300 lines: submit, follow, reconcile and cancel share the per-job maps (followed, queued, enders),
+ * which is what keeps delivery exactly-once; splitting them would expose that state.
+ *
  * The job lifecycle as every frontend sees it, written once: validate → history row → enqueue →
  * follow (positions, progress, final state) → deliver exactly once. Frontends only supply a ProgressSink.
  */

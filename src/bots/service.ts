@@ -150,8 +150,10 @@ export function createBotService(deps: BotServiceDeps) {
       if (items.length === 0) return undefined;
       const sheet = await contactSheet(
         items.map((r) => {
+          // Videos show their poster frame (saved beside the results when the workflow names one).
           const img = r.outputs.find((f) => f.kind === 'image');
-          return { file: img ? deps.storage.resolveInside(img.path) : undefined, label: `${r.workflow} · ${r.status === 'succeeded' ? r.shortId : r.status}` };
+          const file = img ? deps.storage.resolveInside(img.path) : deps.storage.resolveInside(`outputs/${r.id}/poster.png`);
+          return { file, label: `${r.workflow} · ${r.status === 'succeeded' ? r.shortId : r.status}` };
         }),
       );
       return { sheet, items, page: p, pages };

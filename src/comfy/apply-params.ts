@@ -60,5 +60,6 @@ export function checkBindings(graph: ApiGraph, manifest: Manifest): string[] {
   }
   for (const t of manifest.requires.models) check('requires.models', t);
   for (const id of manifest.outputs) if (!graph[id]) problems.push(`outputs: node "${id}" is not in the workflow`);
+  if (manifest.poster && !graph[manifest.poster]) problems.push(`poster: node "${manifest.poster}" is not in the workflow`);
   return problems;
 }

@@ -59,6 +59,8 @@ export const manifestSchema = z
     params: z.array(paramSchema).max(25),
     /** Node ids whose saved files are the results, in delivery order. */
     outputs: z.array(z.string().min(1)).min(1),
+    /** A node whose first saved image is the job's thumbnail (e.g. a video's first frame), not a result. */
+    poster: z.string().min(1).optional(),
     requires: z
       .object({
         /** Model inputs whose value in the graph must exist on the server (checked by doctor). */

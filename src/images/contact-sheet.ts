@@ -7,10 +7,10 @@ export interface SheetItem {
   label: string;
 }
 
-const TILE = 256;
 const GAP = 8;
 
-export async function contactSheet(items: SheetItem[], columns = 3): Promise<Buffer> {
+/** 3 columns of 256-px tiles for /gallery; `resultGrid` uses 2 columns of 512 for a batch (the old studio's 2×2). */
+export async function contactSheet(items: SheetItem[], columns = 3, TILE = 256): Promise<Buffer> {
   const rows = Math.max(1, Math.ceil(items.length / columns));
   const width = columns * TILE + (columns + 1) * GAP;
   const height = rows * TILE + (rows + 1) * GAP;
@@ -37,4 +37,9 @@ export async function contactSheet(items: SheetItem[], columns = 3): Promise<Buf
 
 function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+}
+
+/** Several results as one numbered image (2×2 for four), where a platform needs a single picture. */
+export function resultGrid(files: string[]): Promise<Buffer> {
+  return contactSheet(files.map((file) => ({ file, label: '' })), files.length === 1 ? 1 : 2, 512);
 }

@@ -144,6 +144,12 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         files.push({ path: deps.storage.relative(dest), kind: media.kind, mime: media.mime, bytes, node });
       }
     }
+    // The thumbnail (a video's first frame) is kept beside the results as poster.<ext>; failing to get it is no failure.
+    const posterRef = workflow.manifest.poster ? run.outputs[workflow.manifest.poster]?.[0] : undefined;
+    if (posterRef) {
+      const dest = path.join(outDir, `poster.${mediaOf(posterRef.filename).ext}`);
+      await deps.client.download(posterRef, dest).catch((err) => jlog.warn({ err }, 'could not fetch the poster frame'));
+    }
     if (files.length === 0) throw new UnrecoverableError(encodeFailure({ kind: 'execution', message: 'the workflow finished but saved no files' }));
     jlog.info({ files: files.length, resumedFrom: run.resumedFrom, ms: Date.now() - startedAt }, 'job done');
     return { files, comfyUrl: deps.client.baseUrl, promptId: data.jobId, startedAt, finishedAt: Date.now(), resumedFrom: run.resumedFrom };

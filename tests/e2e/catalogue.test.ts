@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
@@ -77,6 +77,8 @@ describe('every workflow end to end through the CLI (real Redis, worker, SQLite;
     expect(p.voice?.inputs.audio).toMatch(/^relay-[0-9a-f-]{36}-audio\.wav$/);
     expect(p.s2v?.inputs.length).toBe(161);
     expect(lastJob().outputs).toEqual([expect.objectContaining({ kind: 'video', mime: 'video/mp4' })]);
+    // The first frame, saved by the workflow's poster node, is kept as the gallery thumbnail (not as a result).
+    expect(existsSync(path.join(dir, 'outputs', lastJob().id, 'poster.png'))).toBe(true);
   });
 
   it('video without a start image drops the image input (text to video)', async () => {

@@ -40,9 +40,10 @@ describe('Telegram bot end to end (grammY → fake Bot API; real Redis, worker, 
     const other = h.telegram.userSends(alice, h.chats.group, { text: '/imagine@other_bot a cat' });
     const cmd = h.telegram.userSends(alice, h.chats.group, { text: '/imagine@relay_bot a fox --n 2' });
     await until(() => h.telegram.callsTo('sendMediaGroup').length === 1, 'the album', 20_000);
-    const buttons = await until(() => h.repliesTo(cmd).find((m) => m.text?.startsWith('a fox\nseed')), 'the buttons message');
+    const buttons = await until(() => h.repliesTo(cmd).find((m) => m.caption?.startsWith('a fox\nseed')), 'the grid with the buttons');
     expect(buttonsOf(buttons).map((b) => b.text)).toEqual(['🎲 Reroll', '✏️ Remix', '⬆️ Upscale 1', '⬆️ Upscale 2']);
-    expect(h.repliesTo(cmd).filter((m) => m.photo)).toHaveLength(2);
+    expect(buttons.photo?.[0]?.width).toBe(2 * 512 + 3 * 8); // a numbered 2-column grid of both images
+    expect(h.repliesTo(cmd).filter((m) => m.photo)).toHaveLength(3); // the album's two photos and the grid
     expect(h.repliesTo(other)).toEqual([]);
   });
 

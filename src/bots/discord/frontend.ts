@@ -25,6 +25,9 @@ import { createDiscordSink, resultComponents } from './sink.js';
 import { buildSlashCommands } from './slash.js';
 
 /**
+ * Over 300 lines on purpose: every handler here shares the one discord.js Client, the acknowledgement rules and the
+ * error boundary; split, each piece would need them all passed in.
+ *
  * The Discord frontend: slash commands, buttons, a modal and autocomplete → BotService calls and sinks.
  * Every interaction is acknowledged first (3-second rule); cheap validation happens before that so bad input
  * gets an ephemeral answer, and attachments are downloaded at once (their CDN URLs are signed and expire).

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GrammyError, InputFile, InlineKeyboard, type Api } from 'grammy';
 import type { InputMediaPhoto } from 'grammy/types';
+import { resultGrid } from '../../images/contact-sheet.js';
 import { fitPhoto } from '../../images/fit-output.js';
 import { telegramLimits } from '../../images/limits.js';
 import { t, type Locale } from '../../i18n/index.js';
@@ -118,6 +119,17 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
         const file = new InputFile(f.absolutePath);
         if (f.kind === 'video') await api.sendVideo(chatId, file, { ...replyParams, supports_streaming: true });
         else await api.sendDocument(chatId, file, replyParams);
+      }
+      // Several images: the job's message becomes a numbered grid of them (the album above has the full files),
+      // so the buttons sit under a picture that shows which number is which.
+      if (images.length > 1 && messageId !== undefined) {
+        try {
+          const grid = await resultGrid(images.slice(0, 4).map((f) => f.absolutePath));
+          await api.editMessageMedia(chatId, messageId, { type: 'photo', media: new InputFile(grid, 'grid.jpg'), caption }, { reply_markup: kb });
+          return;
+        } catch (err) {
+          deps.logger.warn({ err }, 'could not show the grid; showing the caption instead');
+        }
       }
       await showText(caption, kb);
     },
