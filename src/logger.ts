@@ -17,6 +17,10 @@ export const redactPaths = [
   'config.discord.token',
   'discord.token',
   'DISCORD_TOKEN',
+  // discord.js errors carry the request URL, which holds an interaction token for webhook routes.
+  'err.url',
+  'err.requestBody',
+  '*.err.url',
   '*.TELEGRAM_BOT_TOKEN',
   'password',
 ];
