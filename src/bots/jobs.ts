@@ -76,6 +76,15 @@ export function createJobTracker(deps: JobTrackerDeps) {
   }, deps.progressIntervalMs);
   positionTimer.unref();
 
+  // Safety net for events lost to a Redis disconnect: every 30 s, ask BullMQ about the jobs still followed.
+  const sweepTimer = setInterval(() => {
+    for (const [id, end] of enders) {
+      const rec = deps.repo.get(id);
+      if (rec) void checkState(rec, end);
+    }
+  }, 30_000);
+  sweepTimer.unref();
+
   function validate(workflowName: string, params: Record<string, unknown>) {
     const workflow = deps.workflows.get(workflowName);
     if (!workflow) throw new UserError('error.unknown_workflow', { name: workflowName });
@@ -295,6 +304,7 @@ export function createJobTracker(deps: JobTrackerDeps) {
 
     close() {
       clearInterval(positionTimer);
+      clearInterval(sweepTimer);
     },
   };
 }

@@ -33,17 +33,30 @@ export function createJobEvents(deps: { connection: () => Redis; prefix: string;
       log.error({ err, jobId }, 'job event handler threw');
     }
   };
-  const readers = [...new Set(deps.workflows)].map((wf) => {
-    const connection = deps.connection();
-    const qe = new QueueEvents(generateQueue(wf), { connection, prefix: deps.prefix });
-    qe.on('active', ({ jobId }) => call(jobId, (h) => h.active?.()));
-    qe.on('progress', ({ jobId, data }) => call(jobId, (h) => h.progress?.(data)));
-    qe.on('completed', ({ jobId, returnvalue }) => call(jobId, (h) => h.completed?.(returnvalue)));
-    qe.on('failed', ({ jobId, failedReason }) => call(jobId, (h) => h.failed?.(failedReason)));
-    qe.on('removed', ({ jobId }) => call(jobId, (h) => h.removed?.()));
-    qe.on('error', (err) => log.warn({ err, workflow: wf }, 'queue events error'));
-    return { qe, connection };
-  });
+  const workflows = [...new Set(deps.workflows)];
+  const readers: Array<{ qe: QueueEvents; connection: Redis }> = [];
+
+  /**
+   * Each reader starts from the stream's last id read *before* it was created, not from "$" at its first XREAD:
+   * an event published in between (a job finishing while a restarted frontend starts) would otherwise be lost.
+   */
+  async function start() {
+    for (const wf of workflows) {
+      const connection = deps.connection();
+      const name = generateQueue(wf);
+      const last = (await connection.xrevrange(`${deps.prefix}:${name}:events`, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
+      const qe = new QueueEvents(name, { connection, prefix: deps.prefix, lastEventId: last });
+      qe.on('active', ({ jobId }) => call(jobId, (h) => h.active?.()));
+      qe.on('progress', ({ jobId, data }) => call(jobId, (h) => h.progress?.(data)));
+      qe.on('completed', ({ jobId, returnvalue }) => call(jobId, (h) => h.completed?.(returnvalue)));
+      qe.on('failed', ({ jobId, failedReason }) => call(jobId, (h) => h.failed?.(failedReason)));
+      qe.on('removed', ({ jobId }) => call(jobId, (h) => h.removed?.()));
+      qe.on('error', (err) => log.warn({ err, workflow: wf }, 'queue events error'));
+      readers.push({ qe, connection });
+    }
+    await Promise.all(readers.map((r) => r.qe.waitUntilReady()));
+  }
+  let started: Promise<void> | undefined;
 
   return {
     watch(jobId, handlers) {
@@ -52,8 +65,9 @@ export function createJobEvents(deps: { connection: () => Redis; prefix: string;
         if (watchers.get(jobId) === handlers) watchers.delete(jobId);
       };
     },
-    ready: () => Promise.all(readers.map((r) => r.qe.waitUntilReady())).then(() => undefined),
+    ready: () => (started ??= start()),
     async close() {
+      await started?.catch(() => undefined);
       for (const r of readers) {
         await r.qe.close();
         r.connection.disconnect(); // handed to BullMQ, so ours to close
