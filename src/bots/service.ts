@@ -63,7 +63,6 @@ export interface BotServiceDeps {
 }
 
 export function createBotService(deps: BotServiceDeps) {
-  const log = deps.logger.child({ module: 'bot-service' });
 
   function ensureAllowed(user: BotUser) {
     if (!deps.access.isAllowed(user.platform, user.userId, [user.chatId, ...(user.chatAliases ?? [])])) throw new UserError('error.not_allowed');
@@ -200,7 +199,6 @@ export function createBotService(deps: BotServiceDeps) {
       return lines.length ? `${t(locale, 'bot.models_header')}\n${lines.join('\n\n')}`.slice(0, maxChars) : t(locale, 'bot.models_none');
     },
 
-    log,
   };
 }
 

@@ -1,6 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
+import { t } from '../../i18n/index.js';
 import type { FailureView, ProgressSink, ProgressView, ResultView } from '../progress/sink.js';
 
 /**
@@ -39,7 +40,7 @@ export function createTerminalSink(opts: TerminalSinkOptions): ProgressSink {
       } else bar.update(view.percent, { status: oneLine(view.text) });
     },
     async showResult(view: ResultView) {
-      if (bar) bar.update(100, { status: view.text });
+      if (bar) bar.update(100, { status: `✔ ${t(view.locale, 'progress.job', { id: view.shortId })}` });
       stopBar();
       let paths = view.files.map((f) => f.absolutePath);
       if (opts.outDir) {
