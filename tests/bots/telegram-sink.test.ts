@@ -14,7 +14,7 @@ describe('Telegram result delivery within limits', () => {
   let tg: FakeTelegram;
   afterEach(async () => tg?.close());
 
-  it('sends a video as video, and a file above the upload cap as a download link', async () => {
+  it('sends a video as video, audio as audio, and a file above the upload cap as a download link', async () => {
     tg = await startFakeTelegram({ token: TOKEN });
     const api = new Api(TOKEN, { apiRoot: tg.apiRoot });
     const dir = mkdtempSync(path.join(tmpdir(), 'tg-'));
@@ -24,6 +24,8 @@ describe('Telegram result delivery within limits', () => {
     const big = path.join(dir, 'outputs', jobId, '02.mp4');
     writeFileSync(small, Buffer.alloc(100, 1));
     writeFileSync(big, Buffer.alloc(5000, 1));
+    const flac = path.join(dir, 'outputs', jobId, '03.flac');
+    writeFileSync(flac, Buffer.from('fLaC\0\0\0\x22'));
     const sink = createTelegramSink({
       api,
       chatId: 42,
@@ -34,8 +36,9 @@ describe('Telegram result delivery within limits', () => {
       linkFor: (rel) => ({ url: `https://relay.example/files/${rel}?exp=1&sig=s`, hours: 24 }),
     });
     const file = (p: string, bytes: number) => ({ path: path.relative(dir, p), absolutePath: p, kind: 'video' as const, mime: 'video/mp4', bytes, node: 'save' });
-    await sink.showResult({ jobId, shortId: jobId.slice(0, 8), locale: 'en', workflow: 'talk', params: { prompt: 'hello' }, files: [file(small, 100), file(big, 5000)], durationMs: 61_000, text: 'Done' });
+    await sink.showResult({ jobId, shortId: jobId.slice(0, 8), locale: 'en', workflow: 'talk', params: { prompt: 'hello' }, files: [file(small, 100), file(big, 5000), { ...file(flac, 8), kind: 'audio' as const, mime: 'audio/flac' }], durationMs: 61_000, text: 'Done' });
     expect(tg.callsTo('sendVideo')).toHaveLength(1);
+    expect(tg.callsTo('sendAudio')).toHaveLength(1);
     const texts = tg.botMessages(42).map((m) => m.text).filter(Boolean);
     expect(texts[0]).toBe(`02.mp4 (0.0 MB) is too large to send here. Download it (the link works for 24 h): https://relay.example/files/outputs/${jobId}/02.mp4?exp=1&sig=s`);
     expect(texts.at(-1)).toMatch(/^hello\nseed – · 1:01 · job /);

@@ -118,6 +118,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
         }
         const file = new InputFile(f.absolutePath);
         if (f.kind === 'video') await api.sendVideo(chatId, file, { ...replyParams, supports_streaming: true });
+        else if (f.kind === 'audio') await api.sendAudio(chatId, file, replyParams);
         else await api.sendDocument(chatId, file, replyParams);
       }
       // Several images: the job's message becomes a numbered grid of them (the album above has the full files),

@@ -1,5 +1,5 @@
 /**
- * An in-process ComfyUI that speaks the real protocol (../shared/docs/comfyui-api.md, written from ComfyUI's
+ * An in-process ComfyUI that speaks the real protocol (as ComfyUI's server.py and execution.py define it, in the
  * source): HTTP routes with their /api aliases, one WebSocket per clientId with ComfyUI's routing and its
  * same-clientId reconnect race, the exact message order of normal, cached, failing and interrupted runs,
  * binary previews (type 1, or type 4 after the feature_flags handshake), /history + /view outputs made with

@@ -28,6 +28,7 @@ export interface TgMessage {
   document?: { file_id: string; file_unique_id: string; file_name?: string; mime_type?: string; file_size: number };
   video?: { file_id: string; file_unique_id: string; file_size: number; width: number; height: number; duration: number };
   voice?: { file_id: string; file_unique_id: string; duration: number; mime_type: string; file_size: number };
+  audio?: { file_id: string; file_unique_id: string; duration: number; file_size: number };
   media_group_id?: string;
   reply_to_message?: TgMessage;
   reply_markup?: Markup;
@@ -253,15 +254,19 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
         return ok(newMessage(chatOf(), bot, { photo: p.photo, caption: params.caption as string | undefined, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }));
       }
       case 'sendDocument':
+      case 'sendAudio':
       case 'sendVideo': {
-        const field = method === 'sendDocument' ? 'document' : 'video';
+        const field = method === 'sendDocument' ? 'document' : method === 'sendAudio' ? 'audio' : 'video';
         const f = fileOf(params[field]);
         if (!f) return fail(400, `Bad Request: there is no ${field} in the request`);
         if (f.bytes.length > 50 * 1000 * 1000) return fail(413, 'Request Entity Too Large');
         const id = storeFile(f.bytes, 'bin');
-        const entry = method === 'sendDocument'
-          ? { document: { file_id: id, file_unique_id: id.slice(0, 12), file_name: f.filename, file_size: f.bytes.length } }
-          : { video: { file_id: id, file_unique_id: id.slice(0, 12), file_size: f.bytes.length, width: 0, height: 0, duration: 0 } };
+        const entry =
+          method === 'sendDocument'
+            ? { document: { file_id: id, file_unique_id: id.slice(0, 12), file_name: f.filename, file_size: f.bytes.length } }
+            : method === 'sendAudio'
+              ? { audio: { file_id: id, file_unique_id: id.slice(0, 12), duration: 0, file_size: f.bytes.length } }
+              : { video: { file_id: id, file_unique_id: id.slice(0, 12), file_size: f.bytes.length, width: 0, height: 0, duration: 0 } };
         return ok(newMessage(chatOf(), bot, { ...entry, caption: params.caption as string | undefined, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }));
       }
       case 'sendMediaGroup': {
