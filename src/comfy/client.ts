@@ -13,6 +13,7 @@ export const fileRefSchema = z.looseObject({
   subfolder: z.string().default(''),
   type: z.string().default('output'),
   format: z.string().optional(),
+  animated: z.boolean().optional(),
 });
 export type FileRef = z.infer<typeof fileRefSchema>;
 
@@ -221,12 +222,14 @@ function problemsOf(nodeErrors: z.infer<typeof nodeErrorsSchema>): NodeProblem[]
 export function fileRefsOf(output: Record<string, unknown> | undefined | null): FileRef[] {
   if (!output) return [];
   const refs: FileRef[] = [];
-  for (const value of Object.values(output)) {
+  // `animated: [true]` beside `images` marks animations (SaveAnimatedWEBP/PNG) and core videos (comfyui-api.md §2.5).
+  const animated = Array.isArray(output.animated) ? (output.animated as unknown[]) : [];
+  for (const [key, value] of Object.entries(output)) {
     if (!Array.isArray(value)) continue;
-    for (const item of value) {
+    value.forEach((item, i) => {
       const parsed = fileRefSchema.safeParse(item);
-      if (parsed.success) refs.push(parsed.data);
-    }
+      if (parsed.success) refs.push(key === 'images' && animated[i] === true ? { ...parsed.data, animated: true } : parsed.data);
+    });
   }
   return refs;
 }

@@ -133,7 +133,9 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     for (const node of workflow.manifest.outputs) {
       for (const ref of run.outputs[node] ?? []) {
         index += 1;
-        const media = mediaOf(ref.filename);
+        const m = mediaOf(ref.filename);
+        // An animated WebP/PNG is not a still photo: deliver it as a file, untouched.
+        const media = ref.animated && m.kind === 'image' ? { ...m, kind: 'other' as const } : m;
         // Our own names only: ComfyUI's filename is never used as a path here.
         const dest = path.join(outDir, `${String(index).padStart(2, '0')}.${media.ext}`);
         const bytes = await deps.client.download(ref, dest).catch(async (err) => {

@@ -33,3 +33,22 @@ describe('ComfyUI WebSocket frames', () => {
     expect(parseTextFrame('not json')).toBeUndefined();
   });
 });
+
+describe('output entries', () => {
+  it('finds files under every key and marks animations', async () => {
+    const { fileRefsOf } = await import('../../src/comfy/client.js');
+    expect(
+      fileRefsOf({
+        images: [{ filename: 'a.webp', subfolder: '', type: 'output' }],
+        animated: [true],
+        gifs: [{ filename: 'b.mp4', subfolder: 'x', type: 'output', format: 'video/h264-mp4' }],
+        audio: [{ filename: 'c.flac', subfolder: 'audio', type: 'output' }],
+        text: ['hello'],
+      }),
+    ).toEqual([
+      { filename: 'a.webp', subfolder: '', type: 'output', animated: true },
+      { filename: 'b.mp4', subfolder: 'x', type: 'output', format: 'video/h264-mp4' },
+      { filename: 'c.flac', subfolder: 'audio', type: 'output' },
+    ]);
+  });
+});
