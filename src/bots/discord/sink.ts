@@ -143,7 +143,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
       if (data.length > deps.uploadCap) {
         const link = deps.linkFor?.(f.path);
         const size = (data.length / 1048576).toFixed(1);
-        skipped.push(link ? t(locale, 'bot.file_link', { name, size, hours: link.hours, url: link.url }) : t(locale, 'discord.file_skipped', { name, size, max: Math.round(deps.uploadCap / 1048576) }));
+        skipped.push(link ? t(locale, 'bot.file_link', { name, size, hours: link.hours, url: link.url }) : t(locale, 'bot.file_skipped', { name, size, max: Math.round(deps.uploadCap / 1048576) }));
         continue;
       }
       let batch = batches.at(-1) as RawFile[];

@@ -112,7 +112,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
           const mb = (size / 1e6).toFixed(1);
           const text = link
             ? t(locale, 'bot.file_link', { name: path.basename(f.path), size: mb, hours: link.hours, url: link.url })
-            : t(locale, 'discord.file_skipped', { name: path.basename(f.path), size: mb, max: Math.round(maxUpload / 1e6) });
+            : t(locale, 'bot.file_skipped', { name: path.basename(f.path), size: mb, max: Math.round(maxUpload / 1e6) });
           await api.sendMessage(chatId, text, replyParams);
           continue;
         }
