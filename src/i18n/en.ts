@@ -71,7 +71,7 @@ export const en = {
   'discord.cannot_post': 'Note: I cannot post in this channel, so progress stops updating after 15 minutes. Use /gallery to get the result.',
   'discord.remix_title': 'Remix',
   'discord.remix_label': 'New prompt (options like --steps 30 work too)',
-  'bot.file_skipped': (p: P) => `${s(p, 'name')} (${s(p, 'size')} MB) is above this server's upload limit of ${s(p, 'max')} MB and was not attached.`,
+  'bot.file_skipped': (p: P) => `${s(p, 'name')} (${s(p, 'size')} MB) is above the upload limit here (${s(p, 'max')} MB) and was not sent. It is kept: ask an admin, or set PUBLIC_URL for download links.`,
   'discord.gallery_pick': 'Open a job…',
   'input.missing_audio': (p: P) => `This command needs audio (${s(p, 'name')}): send a voice message or an audio file with the command, or reply to one.`,
   'input.not_audio': 'That file is not audio I can read (MP3, WAV, OGG/Opus voice, M4A or FLAC).',

@@ -72,7 +72,7 @@ export const zhTW = {
   'discord.cannot_post': '注意：我無法在這個頻道發訊息，15 分鐘後進度將停止更新。請用 /gallery 取得結果。',
   'discord.remix_title': '重新混合',
   'discord.remix_label': '新的提示詞（也可以加上 --steps 30 等選項）',
-  'bot.file_skipped': (p: P) => `${s(p, 'name')}（${s(p, 'size')} MB）超過此伺服器 ${s(p, 'max')} MB 的上傳上限，未附上。`,
+  'bot.file_skipped': (p: P) => `${s(p, 'name')}（${s(p, 'size')} MB）超過此處的上傳上限（${s(p, 'max')} MB），未傳送。檔案已保留：請洽管理員，或設定 PUBLIC_URL 以提供下載連結。`,
   'discord.gallery_pick': '開啟一個任務…',
   'input.missing_audio': (p: P) => `這個指令需要音訊（${s(p, 'name')}）：隨指令傳送語音訊息或音訊檔，或回覆一則音訊。`,
   'input.not_audio': '這個檔案不是我能讀取的音訊（MP3、WAV、OGG/Opus 語音、M4A 或 FLAC）。',
