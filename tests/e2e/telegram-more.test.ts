@@ -73,6 +73,22 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     expect(h.telegram.callsTo('editMessageMedia')).toHaveLength(1);
   });
 
+  it('jobs in one group share that chat’s edit budget: never more than one call a second to the group', async () => {
+    h = await startTelegramHarness({}, { secondGpu: true });
+    h.comfy.script({ stepDelayMs: 50 });
+    h.comfy2!.script({ stepDelayMs: 50 });
+    const { alice, bob } = h.users;
+    const a = h.telegram.userSends(alice, h.chats.group, { text: '/imagine@relay_bot fox one --steps 60' });
+    const b = h.telegram.userSends(bob, h.chats.group, { text: '/imagine@relay_bot fox two --steps 60' });
+    await until(() => h.repliesTo(a).some((m) => m.photo) && h.repliesTo(b).some((m) => m.photo), 'both photos', 30_000);
+    const toGroup = h.telegram.calls.filter((c) => c.chatId === h.chats.group.id).map((c) => c.at);
+    const gaps = toGroup.slice(1).map((t, i) => t - (toGroup[i] as number));
+    expect(toGroup.length).toBeGreaterThan(4);
+    // The throttler spaces group calls 1 s apart (20 a minute); both jobs' edits queue behind each other.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(950);
+    expect(h.comfy.historyIds().length + h.comfy2!.historyIds().length).toBe(2);
+  }, 60_000);
+
   it('an allowlist keeps strangers out, politely', async () => {
     h = await startTelegramHarness({ ALLOWED_USERS: 'telegram:1001' });
     await h.reply(h.telegram.userSends(h.users.bob, h.chats.dmBob, { text: '/imagine a fox' }), /^抱歉，你無法在這裡使用這個機器人。$/);

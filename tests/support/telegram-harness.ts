@@ -11,10 +11,11 @@ import { until } from './pipeline.js';
 export const TOKEN = '123456:TEST-token-for-the-fake-server';
 
 /** The whole product as `npm start` builds it (bot role + worker role), against fake Telegram and fake ComfyUI. */
-export async function startTelegramHarness(env: Record<string, string> = {}, opts: { withWorker?: boolean } = {}) {
+export async function startTelegramHarness(env: Record<string, string> = {}, opts: { withWorker?: boolean; secondGpu?: boolean } = {}) {
   const comfy: FakeComfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 });
+  const comfy2 = opts.secondGpu ? await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 }) : undefined;
   const telegram: FakeTelegram = await startFakeTelegram({ token: TOKEN });
-  const config = testConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_API_LOCAL: 'false', COMFY_URL: comfy.url, PROGRESS_INTERVAL_S: '0.5', ...env });
+  const config = testConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_API_LOCAL: 'false', COMFY_URL: comfy2 ? `${comfy.url},${comfy2.url}` : comfy.url, PROGRESS_INTERVAL_S: '0.5', ...env });
   const { logger, lines } = memoryLogger('info');
   // Separate lifecycles, so a test can restart the bot process while the worker keeps running.
   const workerLifecycle = createLifecycle(logger);
@@ -38,6 +39,7 @@ export async function startTelegramHarness(env: Record<string, string> = {}, opt
 
   return {
     comfy,
+    comfy2,
     telegram,
     config,
     lines,
@@ -61,6 +63,7 @@ export async function startTelegramHarness(env: Record<string, string> = {}, opt
       await workerLifecycle.shutdown('test done');
       await telegram.close();
       await comfy.close();
+      await comfy2?.close();
     },
   };
 }
