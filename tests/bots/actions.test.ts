@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createAccess } from '../../src/bots/access.js';
+import { decodeAction, encodeAction, type Action } from '../../src/bots/actions.js';
+
+describe('button payloads', () => {
+  const id = randomUUID();
+  const all: Action[] = [
+    { kind: 'cancel', jobId: id },
+    { kind: 'reroll', jobId: id },
+    { kind: 'remix', jobId: id },
+    { kind: 'upscale', jobId: id, index: 4 },
+    { kind: 'page', page: 12 },
+    { kind: 'open', jobId: id },
+  ];
+
+  it('round-trips every action within Telegram’s 64 bytes', () => {
+    for (const a of all) {
+      const data = encodeAction(a);
+      expect(Buffer.byteLength(data)).toBeLessThanOrEqual(64);
+      expect(decodeAction(data)).toEqual(a);
+    }
+  });
+
+  it('ignores payloads we did not make', () => {
+    for (const junk of ['', 'v2:c:' + id, 'v1:c:../../etc', 'v1:u:' + id, 'v1:g:abc', 'v1:x:' + id, undefined]) expect(decodeAction(junk)).toBeUndefined();
+  });
+});
+
+describe('access rules', () => {
+  it('lets everyone in without allowlists, and admins always', () => {
+    const open = createAccess({ admins: ['telegram:1'], allowedUsers: [], allowedChats: [] });
+    expect(open.isAllowed('telegram', '5', '-100')).toBe(true);
+    expect(open.isAdmin('telegram', '1')).toBe(true);
+    expect(open.isAdmin('discord', '1')).toBe(false);
+  });
+
+  it('needs both the user and the chat (any of its ids) on their lists', () => {
+    const closed = createAccess({ admins: ['discord:9'], allowedUsers: ['discord:5'], allowedChats: ['discord:777'] });
+    expect(closed.isAllowed('discord', '5', ['123', '777'])).toBe(true); // channel 123 in guild 777
+    expect(closed.isAllowed('discord', '5', ['123'])).toBe(false);
+    expect(closed.isAllowed('discord', '6', ['777'])).toBe(false);
+    expect(closed.isAllowed('discord', '9', ['1'])).toBe(true);
+  });
+});
