@@ -72,6 +72,10 @@ export const configSchema = z
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     /** How long a download link works. */
     LINK_TTL_H: posInt(24, 24 * 30),
+    /** Uploaded inputs are deleted after this many hours (remix of an older job then asks for the file again). */
+    INPUT_RETENTION_H: posInt(24, 24 * 365),
+    /** Outputs are deleted after this many days; their history rows are soft-deleted. */
+    OUTPUT_RETENTION_D: posInt(30, 3650),
     /** Folder with <name>.json + <name>.manifest.json pairs. */
     WORKFLOWS_DIR: z.string().min(1).default(fileURLToPath(new URL('../workflows', import.meta.url))),
   })
@@ -104,6 +108,8 @@ export const configSchema = z
           }
         : undefined,
       access: { admins: env.ADMIN_USERS, allowedUsers: env.ALLOWED_USERS, allowedChats: env.ALLOWED_CHATS },
+      inputRetentionMs: env.INPUT_RETENTION_H * 3_600_000,
+      outputRetentionMs: env.OUTPUT_RETENTION_D * 86_400_000,
       publicUrl: env.PUBLIC_URL,
       httpPort: env.HTTP_PORT,
       linkTtlMs: env.LINK_TTL_H * 3_600_000,

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { createQuotas } from '../queue/quotas.js';
 import { connectProducer } from '../queue/redis.js';
 import { createLinkSigner, loadLinkSecret } from '../ops/links.js';
+import { startRetention } from '../ops/retention.js';
 import { startFrontendCore } from './frontend-core.js';
 import { startHttpServer } from './http-role.js';
 
@@ -37,6 +38,8 @@ export async function startBotRole(deps: { config: Config; redisUrl: string; wor
   };
 
   const service = createBotService({ ...core, access, quotas, logger, objectInfo });
+  const retention = startRetention({ storage: core.storage, repo: core.repo, logger, inputMaxAgeMs: config.inputRetentionMs, outputMaxAgeMs: config.outputRetentionMs });
+  lifecycle.onShutdown('retention', () => retention.stop());
 
   // Download links and /healthz, when this deployment has a public address.
   let linkFor: ((rel: string) => { url: string; hours: number }) | undefined;

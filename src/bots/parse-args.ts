@@ -13,7 +13,11 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
-export function parseWorkflowArgs(manifest: Manifest, tokens: string[]): Record<string, unknown> {
+/**
+ * Media options (images, audio) are files, not text: in chats they come as attachments, so typing `--image x`
+ * is refused as unknown there. The terminal passes `allowMedia` and treats their values as file paths.
+ */
+export function parseWorkflowArgs(manifest: Manifest, tokens: string[], opts: { allowMedia?: boolean } = {}): Record<string, unknown> {
   const byName = new Map<string, Param>();
   for (const p of manifest.params) for (const n of [p.name, ...p.aliases]) byName.set(n, p);
   const free: string[] = [];
@@ -27,7 +31,7 @@ export function parseWorkflowArgs(manifest: Manifest, tokens: string[]): Record<
     }
     const name = (flag[1] as string).toLowerCase().replace(/-/g, '_');
     const param = byName.get(name);
-    if (!param) throw new UserError('error.unknown_option', { name });
+    if (!param || (!opts.allowMedia && (param.type === 'image' || param.type === 'audio'))) throw new UserError('error.unknown_option', { name });
     let raw = flag[2];
     if (raw === undefined) {
       const next = tokens[i + 1];

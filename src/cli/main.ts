@@ -58,7 +58,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       return 2;
     }
     const { outDir, tokens } = takeOut(rest);
-    const params = parseWorkflowArgs(workflow.manifest, tokens);
+    const params = parseWorkflowArgs(workflow.manifest, tokens, { allowMedia: true });
     return await runJob({ config, logger, lifecycle, workflows, locale, io, workflowName: command, params, outDir });
   } catch (err) {
     if (isUserError(err)) {

@@ -78,6 +78,7 @@ export const en = {
   'input.audio_too_long': (p: P) => `That recording is too long: ${s(p, 'seconds')} s, at most ${s(p, 'max')} s.`,
   'error.no_capable_worker': (p: P) => `No GPU server that can run /${s(p, 'name')} is online right now${p.missing ? ` (it needs ${s(p, 'missing')})` : ''}.`,
   'bot.file_link': (p: P) => `${s(p, 'name')} (${s(p, 'size')} MB) is too large to send here. Download it (the link works for ${s(p, 'hours')} h): ${s(p, 'url')}`,
+  'input.expired': (p: P) => `The ${s(p, 'name')} of that job is no longer kept. Send it again with the command.`,
   'cli.saved': (p: P) => `Saved ${s(p, 'count')} file(s) to ${s(p, 'dir')}`,
   'cli.cancelling': 'Cancelling…',
   'cli.local_worker': 'No worker is online: running one in this process for this job.',

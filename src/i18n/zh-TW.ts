@@ -79,6 +79,7 @@ export const zhTW = {
   'input.audio_too_long': (p: P) => `錄音太長：${s(p, 'seconds')} 秒，上限為 ${s(p, 'max')} 秒。`,
   'error.no_capable_worker': (p: P) => `目前沒有可執行 /${s(p, 'name')} 的 GPU 伺服器在線上${p.missing ? `（需要 ${s(p, 'missing')}）` : ''}。`,
   'bot.file_link': (p: P) => `${s(p, 'name')}（${s(p, 'size')} MB）太大，無法在這裡傳送。請下載（連結 ${s(p, 'hours')} 小時內有效）：${s(p, 'url')}`,
+  'input.expired': (p: P) => `該任務的 ${s(p, 'name')} 已不再保留，請隨指令重新傳送。`,
   'cli.saved': (p: P) => `已將 ${s(p, 'count')} 個檔案存到 ${s(p, 'dir')}`,
   'cli.cancelling': '正在取消…',
   'cli.local_worker': '目前沒有線上的 worker：本次任務將在此程序中執行一個。',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Workflow } from '../comfy/workflows.js';
@@ -17,8 +18,12 @@ export async function storeInputs(workflow: Workflow, params: Record<string, unk
     if (p.type !== 'image' && p.type !== 'audio') continue;
     const bytes = media[p.name];
     if (!bytes) {
-      // A stored name from an earlier job (remix, reroll) stays as it is.
-      if (p.required && typeof out[p.name] !== 'string') throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', { name: p.name });
+      // A stored name from an earlier job (remix, reroll) stays as it is — while the file is still kept.
+      if (typeof out[p.name] === 'string') {
+        if (!existsSync(storage.inputPath(String(out[p.name])))) throw new UserError('input.expired', { name: p.name });
+        continue;
+      }
+      if (p.required) throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', { name: p.name });
       continue;
     }
     let data: Buffer;

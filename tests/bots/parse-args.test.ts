@@ -25,6 +25,12 @@ describe('text arguments → workflow options', () => {
     expect(parseWorkflowArgs(imagine, ['fox', '--count', 'two'])).toEqual({ prompt: 'fox', count: 'two' });
   });
 
+  it('refuses media options typed as text in chats, and takes them as paths in the terminal', () => {
+    const edit = loadWorkflows(path.resolve('workflows')).get('edit')!.manifest;
+    expect(() => parseWorkflowArgs(edit, ['night', '--image', 'x.png'])).toThrow(expect.objectContaining({ key: 'error.unknown_option', params: { name: 'image' } }));
+    expect(parseWorkflowArgs(edit, ['night', '--image', './x.png'], { allowMedia: true })).toEqual({ instruction: 'night', image: './x.png' });
+  });
+
   it('refuses unknown flags and flags without a value', () => {
     expect(() => parseWorkflowArgs(imagine, ['fox', '--colour', 'red'])).toThrow(expect.objectContaining({ key: 'error.unknown_option', params: { name: 'colour' } }));
     expect(() => parseWorkflowArgs(imagine, ['fox', '--seed'])).toThrow(expect.objectContaining({ key: 'error.invalid_options' }));
