@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JobRecord, JobsRepo } from '../history/jobs-repo.js';
-import { formatDuration, t, type Locale } from '../i18n/index.js';
+import { asLocale, formatDuration, t, type Locale } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 import type { Failure, GenerationResult } from '../queue/contracts.js';
 import type { Storage } from '../storage.js';
@@ -26,7 +26,7 @@ export interface DeliveryDeps {
 
 /** Moves the row to its final state; returns the view to deliver, or undefined when it was already final. */
 export function finalize(deps: DeliveryDeps, job: JobRecord, outcome: Outcome): { result: ResultView } | { failure: FailureView } | undefined {
-  const locale = (job.locale === 'zh-TW' ? 'zh-TW' : 'en') as Locale;
+  const locale = asLocale(job.locale);
   const base = { jobId: job.id, shortId: job.shortId, locale };
   if (outcome.ok) {
     const r = outcome.result;

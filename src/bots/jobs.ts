@@ -3,7 +3,7 @@ import { paramsSchemaOf, withSeeds } from '../comfy/params.js';
 import type { WorkflowRegistry } from '../comfy/workflows.js';
 import { UserError } from '../errors.js';
 import type { JobRecord, JobsRepo, Owner } from '../history/jobs-repo.js';
-import type { Locale } from '../i18n/index.js';
+import { asLocale, type Locale } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 import { decodeFailure, generationResultSchema, progressEventSchema } from '../queue/contracts.js';
 import type { JobEvents } from '../queue/events.js';
@@ -123,7 +123,7 @@ export function createJobTracker(deps: JobTrackerDeps) {
   function follow(record: JobRecord, sink: ProgressSink, initialPosition = 0): Promise<void> {
     const existing = following.get(record.id);
     if (existing) return existing;
-    const locale: Locale = record.locale === 'zh-TW' ? 'zh-TW' : 'en';
+    const locale = asLocale(record.locale);
     const info: JobInfo = { jobId: record.id, shortId: record.shortId, workflow: record.workflow, createdAt: record.createdAt, typicalMs: median(deps.repo.recentDurations(record.workflow)) };
     const reporter = createProgressReporter({ sink, intervalMs: deps.progressIntervalMs, heartbeatMs: deps.heartbeatMs, now, logger: log });
     let state: ProgressState =

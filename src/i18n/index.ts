@@ -18,6 +18,9 @@ export function pickLocale(platformLocale: string | undefined | null): Locale {
   return l.startsWith('zh') ? 'zh-TW' : 'en';
 }
 
+/** A stored locale string (history rows) back to a Locale. */
+export const asLocale = (value: string | undefined): Locale => (value === 'zh-TW' ? 'zh-TW' : 'en');
+
 export function t(locale: Locale, key: MessageKey, params: Record<string, string | number> = {}): string {
   const entry = catalogs[locale][key] ?? catalogs.en[key];
   return typeof entry === 'function' ? entry(params) : entry;

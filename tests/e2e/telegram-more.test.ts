@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { png, wav } from '../support/media.js';
 import { until } from '../support/pipeline.js';
-import { startTelegramHarness } from '../support/telegram-harness.js';
+import { buttonsOf, startTelegramHarness } from '../support/telegram-harness.js';
 
 type Harness = Awaited<ReturnType<typeof startTelegramHarness>>;
-const buttonsOf = (m: { reply_markup?: { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } } | undefined) => (m?.reply_markup?.inline_keyboard ?? []).flat();
 
 describe('Telegram bot: language, upscale, help, restarts', () => {
   let h: Harness;

@@ -1,12 +1,10 @@
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../support/pipeline.js';
-import { startTelegramHarness } from '../support/telegram-harness.js';
+import { buttonsOf, startTelegramHarness } from '../support/telegram-harness.js';
 
 type Harness = Awaited<ReturnType<typeof startTelegramHarness>>;
 const png = (w = 64, h = 64) => sharp({ create: { width: w, height: h, channels: 3, background: '#884422' } }).png().toBuffer();
-const buttonsOf = (m: { reply_markup?: { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } } | undefined) =>
-  (m?.reply_markup?.inline_keyboard ?? []).flat();
 
 describe('Telegram bot end to end (grammY → fake Bot API; real Redis, worker, SQLite; fake ComfyUI)', () => {
   let h: Harness;

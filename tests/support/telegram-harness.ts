@@ -10,6 +10,10 @@ import { until } from './pipeline.js';
 
 export const TOKEN = '123456:TEST-token-for-the-fake-server';
 
+/** The inline buttons under a message, flattened. */
+export const buttonsOf = (m: { reply_markup?: { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } } | undefined) =>
+  (m?.reply_markup?.inline_keyboard ?? []).flat();
+
 /** The whole product as `npm start` builds it (bot role + worker role), against fake Telegram and fake ComfyUI. */
 export async function startTelegramHarness(env: Record<string, string> = {}, opts: { withWorker?: boolean; secondGpu?: boolean } = {}) {
   const comfy: FakeComfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 });

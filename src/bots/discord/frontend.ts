@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   Client,
   Events,
@@ -12,10 +11,11 @@ import {
   type ModalSubmitInteraction,
   type StringSelectMenuInteraction,
 } from 'discord.js';
-import { isUserError, UserError } from '../../errors.js';
+import { UserError } from '../../errors.js';
+import { errorText } from '../error-text.js';
 import type { JobRecord } from '../../history/jobs-repo.js';
 import { MAX_INPUT_BYTES } from '../../images/limits.js';
-import { pickLocale, t } from '../../i18n/index.js';
+import { asLocale, pickLocale, t } from '../../i18n/index.js';
 import { decodeAction, encodeAction } from '../actions.js';
 import { helpText, paramsSummary } from '../help.js';
 import { parseWorkflowArgs, splitArgs } from '../parse-args.js';
@@ -269,15 +269,7 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     } catch (err) {
       if (i.isAutocomplete()) return void log.warn({ err }, 'autocomplete failed');
       const locale = pickLocale(i.locale);
-      let content: string;
-      if (isUserError(err)) {
-        log.info({ key: err.key, userId: i.user.id }, 'refused');
-        content = t(locale, err.key as never, err.params);
-      } else {
-        const ref = randomBytes(3).toString('hex');
-        log.error({ err, ref, interactionId: i.id }, 'interaction failed');
-        content = t(locale, 'error.internal', { ref });
-      }
+      const content = errorText(err, locale, log, { userId: i.user.id, interactionId: i.id });
       if (!i.isRepliable()) return;
       try {
         if (i.deferred && !i.ephemeral && !i.isMessageComponent()) {
@@ -313,7 +305,7 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
         tokenCreatedAt: 0,
         channelId: rec.chatId,
         userId: rec.userId,
-        locale: rec.locale === 'zh-TW' ? 'zh-TW' : 'en',
+        locale: asLocale(rec.locale),
         uploadCap: 10 * 1024 * 1024,
         canPost: true,
         handoverMs: deps.handoverMs,

@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, InputFile, InlineKeyboard, type Context } from 'grammy';
 import type { Message, UserFromGetMe } from 'grammy/types';
-import { isUserError, UserError } from '../../errors.js';
+import { UserError } from '../../errors.js';
+import { errorText } from '../error-text.js';
 import type { JobRecord } from '../../history/jobs-repo.js';
 import { MAX_INPUT_BYTES, telegramLimits } from '../../images/limits.js';
-import { pickLocale, t, type Locale } from '../../i18n/index.js';
+import { asLocale, pickLocale, t, type Locale } from '../../i18n/index.js';
 import { decodeAction, encodeAction } from '../actions.js';
 import { helpText, paramsSummary } from '../help.js';
 import { parseWorkflowArgs, splitArgs } from '../parse-args.js';
@@ -198,15 +198,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       await fn();
     } catch (err) {
       const locale = pickLocale(ctx.from?.language_code);
-      let text: string;
-      if (isUserError(err)) {
-        log.info({ key: err.key, userId: ctx.from?.id }, 'refused');
-        text = t(locale, err.key as never, err.params);
-      } else {
-        const ref = randomBytes(3).toString('hex');
-        log.error({ err, ref, updateId: ctx.update.update_id }, 'update failed');
-        text = t(locale, 'error.internal', { ref });
-      }
+      const text = errorText(err, locale, log, { userId: ctx.from?.id, updateId: ctx.update.update_id });
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: text.slice(0, 200), show_alert: true }).catch(() => undefined);
       else await ctx.reply(text, under(ctx)).catch((e) => log.warn({ err: e }, 'could not send the error'));
     }
@@ -277,7 +269,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
         api: bot.api,
         chatId: Number(rec.chatId),
         messageId: rec.messageId ? Number(rec.messageId) : undefined,
-        locale: rec.locale === 'zh-TW' ? 'zh-TW' : 'en',
+        locale: asLocale(rec.locale),
         logger: log,
         canUpscale: deps.service.canUpscale(),
         linkFor: deps.linkFor,
