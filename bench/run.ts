@@ -26,8 +26,17 @@ async function main() {
   const rows = [];
   try {
     for (const sc of scenarios) {
-      const comfy = await startFakeComfy({ models: { 'CheckpointLoaderSimple.ckpt_name': ['v1-5-pruned-emaonly.safetensors'] }, defaultStepDelayMs: sc.stepMs });
-      const config = loadConfig({ REDIS_URL: redis.url, STORAGE_DIR: path.join(dir, sc.name.replace(/\W+/g, '-')), QUEUE_PREFIX: `bench${rows.length}`, LOG_LEVEL: 'silent', PROGRESS_INTERVAL_S: '1' });
+      const comfy = await startFakeComfy({
+        models: { 'CheckpointLoaderSimple.ckpt_name': ['v1-5-pruned-emaonly.safetensors'] },
+        defaultStepDelayMs: sc.stepMs,
+      });
+      const config = loadConfig({
+        REDIS_URL: redis.url,
+        STORAGE_DIR: path.join(dir, sc.name.replace(/\W+/g, '-')),
+        QUEUE_PREFIX: `bench${rows.length}`,
+        LOG_LEVEL: 'silent',
+        PROGRESS_INTERVAL_S: '1',
+      });
       const pipeline = await startPipeline(config, logger);
       await pipeline.startWorker(comfy.url, { pollIntervalMs: 15_000 });
       const gpu: number[] = [];
@@ -70,11 +79,26 @@ async function main() {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const header = ['scenario', 'jobs', 'GPU ms', 'end-to-end ms', 'overhead ms', 'overhead p95 ms', 'overhead %', 'HTTP calls/job'];
+  const header = [
+    'scenario',
+    'jobs',
+    'GPU ms',
+    'end-to-end ms',
+    'overhead ms',
+    'overhead p95 ms',
+    'overhead %',
+    'HTTP calls/job',
+  ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const r of rows) lines.push(`| ${[r.scenario, r.jobs, r.gpuMs, r.endToEndMs, r.overheadMs, r.overheadP95Ms, r.overheadPct, r.httpCallsPerJob].join(' | ')} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${[r.scenario, r.jobs, r.gpuMs, r.endToEndMs, r.overheadMs, r.overheadP95Ms, r.overheadPct, r.httpCallsPerJob].join(' | ')} |`,
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
-  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
+  writeFileSync(
+    new URL('./results.json', import.meta.url),
+    `${JSON.stringify({ at: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`,
+  );
 }
 
 main().catch((err) => {

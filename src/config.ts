@@ -4,15 +4,31 @@ import { z } from 'zod';
 
 const urlList = z
   .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each entry must be an http(s) URL' })).min(1));
 
 /** Comma list of `platform:id` entries (ADMIN_USERS, ALLOWED_USERS, ALLOWED_CHATS). */
 const idList = z
   .string()
   .default('')
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^(telegram|discord):-?\d+$/, { error: 'entries look like telegram:123456 or discord:123456789012345678' })));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^(telegram|discord):-?\d+$/, {
+        error: 'entries look like telegram:123456 or discord:123456789012345678',
+      }),
+    ),
+  );
 
 const posInt = (def: number, max?: number) => {
   let n = z.coerce.number().int().positive();
@@ -36,7 +52,10 @@ export const configSchema = z
     PROGRESS_INTERVAL_S: z.coerce.number().min(0.5).max(60).default(3),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Prefix for every BullMQ key, so several deployments can share one Redis. */
-    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('comfy-relay'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('comfy-relay'),
     /** Longest prompt text accepted (the old studio's limit). */
     MAX_PROMPT_CHARS: posInt(1000, 10000),
     /** Seconds between object_info refreshes (model lists). */
@@ -44,18 +63,33 @@ export const configSchema = z
     /** Job lock lifetime; a killed worker's job is picked up again after about this long. */
     WORKER_LOCK_S: posInt(30, 600),
     // --- bots ---
-    TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]{20,}$/, { error: 'expected the token BotFather gave, like 123456:ABC-DEF…' }).optional(),
+    TELEGRAM_BOT_TOKEN: z
+      .string()
+      .regex(/^\d+:[\w-]{20,}$/, { error: 'expected the token BotFather gave, like 123456:ABC-DEF…' })
+      .optional(),
     /** A local Bot API server (lifts the 20 MB download / 50 MB upload limits). */
-    TELEGRAM_API_ROOT: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+    TELEGRAM_API_ROOT: z
+      .url({ protocol: /^https?$/ })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
     /** Whether TELEGRAM_API_ROOT runs with --local (no 20 MB download cap, 2000 MB uploads). Default: yes when it is set. */
     TELEGRAM_API_LOCAL: z.stringbool().optional(),
     DISCORD_TOKEN: z.string().min(50, { error: 'expected the bot token from the Discord developer portal' }).optional(),
     /** Taken from the gateway's READY when unset. */
-    DISCORD_APPLICATION_ID: z.string().regex(/^\d{15,21}$/).optional(),
+    DISCORD_APPLICATION_ID: z
+      .string()
+      .regex(/^\d{15,21}$/)
+      .optional(),
     /** Register commands in this guild only (instant; for development). */
-    DISCORD_GUILD_ID: z.string().regex(/^\d{15,21}$/).optional(),
+    DISCORD_GUILD_ID: z
+      .string()
+      .regex(/^\d{15,21}$/)
+      .optional(),
     /** REST base in discord.js's form, http://host:port/api (no version); the gateway URL is discovered through it. */
-    DISCORD_API_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+    DISCORD_API_URL: z
+      .url({ protocol: /^https?$/ })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
     /** Move progress off the 15-minute interaction token after this long. */
     DISCORD_HANDOVER_S: posInt(780, 870),
     /** Replace a status message before it is this old (edits to messages over an hour old are scarce). */
@@ -67,7 +101,10 @@ export const configSchema = z
     RATE_LIMIT_PER_MINUTE: posInt(10, 1000),
     MAX_QUEUED_PER_USER: posInt(3, 100),
     /** Public base URL of this deployment's HTTP server; enables download links for results too large to upload. */
-    PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/ })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
     /** Port of the HTTP server (/healthz and download links). */
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     /** How long a download link works. */
@@ -77,7 +114,10 @@ export const configSchema = z
     /** Outputs are deleted after this many days; their history rows are soft-deleted. */
     OUTPUT_RETENTION_D: posInt(30, 3650),
     /** Folder with <name>.json + <name>.manifest.json pairs. */
-    WORKFLOWS_DIR: z.string().min(1).default(fileURLToPath(new URL('../workflows', import.meta.url))),
+    WORKFLOWS_DIR: z
+      .string()
+      .min(1)
+      .default(fileURLToPath(new URL('../workflows', import.meta.url))),
   })
   .transform((env) => {
     const storageDir = path.resolve(env.STORAGE_DIR);
@@ -95,7 +135,11 @@ export const configSchema = z
       workflowsDir: path.resolve(env.WORKFLOWS_DIR),
       workerLockMs: env.WORKER_LOCK_S * 1000,
       telegram: env.TELEGRAM_BOT_TOKEN
-        ? { token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT, isLocalApi: env.TELEGRAM_API_LOCAL ?? Boolean(env.TELEGRAM_API_ROOT) }
+        ? {
+            token: env.TELEGRAM_BOT_TOKEN,
+            apiRoot: env.TELEGRAM_API_ROOT,
+            isLocalApi: env.TELEGRAM_API_LOCAL ?? Boolean(env.TELEGRAM_API_ROOT),
+          }
         : undefined,
       discord: env.DISCORD_TOKEN
         ? {
@@ -121,7 +165,10 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {
-  constructor(readonly details: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly details: string,
+    options?: { cause?: unknown },
+  ) {
     super(`invalid configuration:\n${details}`, options);
     this.name = 'ConfigError';
   }

@@ -3,7 +3,7 @@ import { startEmbeddedRedis } from './app/embedded-redis.js';
 import { startBotRole } from './app/bot-role.js';
 import { startWorkerRole } from './app/worker-role.js';
 import { loadWorkflows } from './comfy/workflows.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 
@@ -18,7 +18,7 @@ async function main() {
     process.exit(2);
   }
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let config;
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (err) {
@@ -43,7 +43,8 @@ async function main() {
   }
   if (role === 'all' || role === 'worker') await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle });
   // The bot role runs when a chat platform is configured (or was asked for by name).
-  if (role === 'bot' || (role === 'all' && (config.telegram || config.discord))) await startBotRole({ config, redisUrl, workflows, logger, lifecycle });
+  if (role === 'bot' || (role === 'all' && (config.telegram || config.discord)))
+    await startBotRole({ config, redisUrl, workflows, logger, lifecycle });
   logger.info({ role }, 'ready');
 }
 

@@ -60,5 +60,7 @@ const MEDIA: Record<string, { kind: 'image' | 'video' | 'audio'; mime: string }>
 export function mediaOf(filename: string): { ext: string; kind: 'image' | 'video' | 'audio' | 'other'; mime: string } {
   const ext = path.extname(filename).slice(1).toLowerCase();
   const m = MEDIA[ext];
-  return m ? { ext: ext === 'jpeg' ? 'jpg' : ext, ...m } : { ext: 'bin', kind: 'other', mime: 'application/octet-stream' };
+  return m
+    ? { ext: ext === 'jpeg' ? 'jpg' : ext, ...m }
+    : { ext: 'bin', kind: 'other', mime: 'application/octet-stream' };
 }

@@ -13,7 +13,10 @@ describe('configuration', () => {
   });
 
   it('takes a comma list of ComfyUI instances', () => {
-    expect(loadConfig({ COMFY_URL: 'http://gpu1:8188/, http://gpu2:8188' }).comfyUrls).toEqual(['http://gpu1:8188', 'http://gpu2:8188']);
+    expect(loadConfig({ COMFY_URL: 'http://gpu1:8188/, http://gpu2:8188' }).comfyUrls).toEqual([
+      'http://gpu1:8188',
+      'http://gpu2:8188',
+    ]);
   });
 
   it('reports every bad variable at once, by name', () => {

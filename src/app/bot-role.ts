@@ -15,13 +15,30 @@ import { startFrontendCore } from './frontend-core.js';
 import { startHttpServer } from './http-role.js';
 
 /** History + queue client + every configured chat frontend; unfinished jobs are picked up again at start. */
-export async function startBotRole(deps: { config: Config; redisUrl: string; workflows: WorkflowRegistry; logger: Logger; lifecycle: Lifecycle }) {
+export async function startBotRole(deps: {
+  config: Config;
+  redisUrl: string;
+  workflows: WorkflowRegistry;
+  logger: Logger;
+  lifecycle: Lifecycle;
+}) {
   const { config, logger, lifecycle } = deps;
-  const core = await startFrontendCore({ config, redisUrl: deps.redisUrl, logger, lifecycle, workflows: deps.workflows });
+  const core = await startFrontendCore({
+    config,
+    redisUrl: deps.redisUrl,
+    logger,
+    lifecycle,
+    workflows: deps.workflows,
+  });
   const quotaRedis = await connectProducer(deps.redisUrl, logger);
   lifecycle.onShutdown('quota redis', () => void quotaRedis.disconnect());
   const access = createAccess(config.access);
-  const quotas = createQuotas({ redis: quotaRedis, prefix: config.queuePrefix, perMinute: config.rateLimitPerMinute, maxQueued: config.maxQueuedPerUser });
+  const quotas = createQuotas({
+    redis: quotaRedis,
+    prefix: config.queuePrefix,
+    perMinute: config.rateLimitPerMinute,
+    maxQueued: config.maxQueuedPerUser,
+  });
 
   // Model lists for /models: read from the first ComfyUI, refreshed every OBJECT_INFO_REFRESH_S.
   const comfy = createComfyClient({ baseUrl: config.comfyUrls[0] as string, logger });
@@ -38,13 +55,23 @@ export async function startBotRole(deps: { config: Config; redisUrl: string; wor
   };
 
   const service = createBotService({ ...core, access, quotas, logger, objectInfo });
-  const retention = startRetention({ storage: core.storage, repo: core.repo, logger, inputMaxAgeMs: config.inputRetentionMs, outputMaxAgeMs: config.outputRetentionMs });
+  const retention = startRetention({
+    storage: core.storage,
+    repo: core.repo,
+    logger,
+    inputMaxAgeMs: config.inputRetentionMs,
+    outputMaxAgeMs: config.outputRetentionMs,
+  });
   lifecycle.onShutdown('retention', () => retention.stop());
 
   // Download links and /healthz, when this deployment has a public address.
   let linkFor: ((rel: string) => { url: string; hours: number }) | undefined;
   if (config.publicUrl) {
-    const signer = createLinkSigner({ secret: loadLinkSecret(config.storageDir), publicUrl: config.publicUrl, ttlMs: config.linkTtlMs });
+    const signer = createLinkSigner({
+      secret: loadLinkSecret(config.storageDir),
+      publicUrl: config.publicUrl,
+      ttlMs: config.linkTtlMs,
+    });
     const http = await startHttpServer({ port: config.httpPort, storage: core.storage, signer, logger });
     lifecycle.onShutdown('http', () => http.close());
     linkFor = (rel) => ({ url: signer.url(rel), hours: Math.round(config.linkTtlMs / 3_600_000) });

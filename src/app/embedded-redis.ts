@@ -30,7 +30,13 @@ export async function freePort(): Promise<number> {
 }
 
 async function ping(url: string, timeoutMs = 1000): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, enableOfflineQueue: false, retryStrategy: () => null });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -53,7 +59,11 @@ export async function findEmbeddedRedis(storageDir: string): Promise<string | un
   }
 }
 
-export async function startEmbeddedRedis(storageDir: string, logger: Logger, opts: { persist?: boolean } = {}): Promise<EmbeddedRedis> {
+export async function startEmbeddedRedis(
+  storageDir: string,
+  logger: Logger,
+  opts: { persist?: boolean } = {},
+): Promise<EmbeddedRedis> {
   const log = logger.child({ module: 'embedded-redis' });
   const existing = await findEmbeddedRedis(storageDir);
   if (existing) {
@@ -63,13 +73,27 @@ export async function startEmbeddedRedis(storageDir: string, logger: Logger, opt
   const dir = path.join(storageDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--maxmemory-policy', 'noeviction'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+  ];
   args.push('--appendonly', opts.persist === false ? 'no' : 'yes');
   let child: ChildProcess;
   try {
     child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    throw new Error('could not start redis-server; install it (Debian: apt-get install redis-server) or set REDIS_URL', { cause: err });
+    throw new Error(
+      'could not start redis-server; install it (Debian: apt-get install redis-server) or set REDIS_URL',
+      { cause: err },
+    );
   }
   const url = `redis://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -80,8 +104,13 @@ export async function startEmbeddedRedis(storageDir: string, logger: Logger, opt
 
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const early = await Promise.race([exited.then((c) => `exited with ${c}`), spawnError.then((e) => e.message), new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
-    if (early) throw new Error(`redis-server failed to start (${early}); install redis-server or set REDIS_URL\n${output}`);
+    const early = await Promise.race([
+      exited.then((c) => `exited with ${c}`),
+      spawnError.then((e) => e.message),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
+    ]);
+    if (early)
+      throw new Error(`redis-server failed to start (${early}); install redis-server or set REDIS_URL\n${output}`);
     if (await ping(url, 500)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

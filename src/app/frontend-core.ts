@@ -11,7 +11,13 @@ import { connectProducer, createRedis } from '../queue/redis.js';
 import { createStorage } from '../storage.js';
 
 /** What every frontend (bot role, CLI) shares: history, the producer, job events and the job tracker. */
-export async function startFrontendCore(deps: { config: Config; redisUrl: string; logger: Logger; lifecycle: Lifecycle; workflows?: ReturnType<typeof loadWorkflows> }) {
+export async function startFrontendCore(deps: {
+  config: Config;
+  redisUrl: string;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  workflows?: ReturnType<typeof loadWorkflows>;
+}) {
   const { config, logger, lifecycle } = deps;
   const workflows = deps.workflows ?? loadWorkflows(config.workflowsDir);
   const storage = createStorage(config.storageDir);
@@ -22,10 +28,24 @@ export async function startFrontendCore(deps: { config: Config; redisUrl: string
   lifecycle.onShutdown('producer redis', () => void producerRedis.disconnect());
   const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix, workflows: workflows.keys() });
   lifecycle.onShutdown('producer', () => producer.close());
-  const events = createJobEvents({ connection: () => createRedis(deps.redisUrl, 'worker', logger), prefix: config.queuePrefix, workflows: workflows.keys(), logger });
+  const events = createJobEvents({
+    connection: () => createRedis(deps.redisUrl, 'worker', logger),
+    prefix: config.queuePrefix,
+    workflows: workflows.keys(),
+    logger,
+  });
   lifecycle.onShutdown('job events', () => events.close());
   await events.ready();
-  const tracker = createJobTracker({ producer, events, repo, storage, workflows, logger, progressIntervalMs: config.progressIntervalMs, maxPromptChars: config.maxPromptChars });
+  const tracker = createJobTracker({
+    producer,
+    events,
+    repo,
+    storage,
+    workflows,
+    logger,
+    progressIntervalMs: config.progressIntervalMs,
+    maxPromptChars: config.maxPromptChars,
+  });
   lifecycle.onShutdown('tracker', () => tracker.close());
   return { workflows, storage, db, repo, producer, events, tracker };
 }

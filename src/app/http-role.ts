@@ -10,7 +10,13 @@ import { mediaOf, type Storage } from '../storage.js';
  * A small HTTP server for the frontends: /healthz, and /files/outputs/<job id>/<file> behind signed, expiring
  * links (for results too large for a chat). Only names we generate are served, only from STORAGE_DIR/outputs.
  */
-export async function startHttpServer(deps: { port: number; host?: string; storage: Storage; signer: LinkSigner; logger: Logger }) {
+export async function startHttpServer(deps: {
+  port: number;
+  host?: string;
+  storage: Storage;
+  signer: LinkSigner;
+  logger: Logger;
+}) {
   const log = deps.logger.child({ module: 'http' });
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -27,7 +33,12 @@ export async function startHttpServer(deps: { port: number; host?: string; stora
       const file = deps.storage.resolveInside(rel);
       const st = await stat(file).catch(() => undefined);
       if (!st?.isFile()) return end(res, 404);
-      res.writeHead(200, { 'content-type': mediaOf(file).mime, 'content-length': st.size, 'cache-control': 'private, max-age=3600', 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, {
+        'content-type': mediaOf(file).mime,
+        'content-length': st.size,
+        'cache-control': 'private, max-age=3600',
+        'x-content-type-options': 'nosniff',
+      });
       if (req.method === 'HEAD') return res.end();
       createReadStream(file).pipe(res);
     })().catch((err) => {

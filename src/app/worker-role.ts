@@ -30,7 +30,13 @@ export async function capabilitiesOf(client: ComfyClient, workflows: WorkflowReg
  * queues of workflows its ComfyUI can run, read from /object_info at start and every OBJECT_INFO_REFRESH_S
  * (a ComfyUI that is down at start is asked again every 10 s).
  */
-export async function startWorkerRole(deps: { config: Config; redisUrl: string; workflows: WorkflowRegistry; logger: Logger; lifecycle: Lifecycle }) {
+export async function startWorkerRole(deps: {
+  config: Config;
+  redisUrl: string;
+  workflows: WorkflowRegistry;
+  logger: Logger;
+  lifecycle: Lifecycle;
+}) {
   const { config, logger, lifecycle } = deps;
   const storage = createStorage(config.storageDir);
   const started = [];
@@ -40,7 +46,13 @@ export async function startWorkerRole(deps: { config: Config; redisUrl: string; 
     const client = createComfyClient({ baseUrl: url, logger: log });
     const socket = createComfySocket({ baseUrl: url, logger: log });
     const hbRedis = createRedis(deps.redisUrl, 'worker', logger);
-    const heartbeat = startHeartbeat({ redis: hbRedis, prefix: config.queuePrefix, workerId, comfyUrl: url, logger: log });
+    const heartbeat = startHeartbeat({
+      redis: hbRedis,
+      prefix: config.queuePrefix,
+      workerId,
+      comfyUrl: url,
+      logger: log,
+    });
     const gw = createGenerationWorker({
       connection: () => createRedis(deps.redisUrl, 'worker', logger),
       prefix: config.queuePrefix,

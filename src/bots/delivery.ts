@@ -25,7 +25,11 @@ export interface DeliveryDeps {
 }
 
 /** Moves the row to its final state; returns the view to deliver, or undefined when it was already final. */
-export function finalize(deps: DeliveryDeps, job: JobRecord, outcome: Outcome): { result: ResultView } | { failure: FailureView } | undefined {
+export function finalize(
+  deps: DeliveryDeps,
+  job: JobRecord,
+  outcome: Outcome,
+): { result: ResultView } | { failure: FailureView } | undefined {
   const locale = asLocale(job.locale);
   const base = { jobId: job.id, shortId: job.shortId, locale };
   if (outcome.ok) {

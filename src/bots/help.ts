@@ -25,7 +25,9 @@ export function helpText(workflows: WorkflowRegistry, locale: Locale, prefix = '
   for (const wf of workflows.values()) {
     const first = wf.manifest.params.find((p) => p.type === 'text' && p.required);
     lines.push(`${prefix}${wf.name}${first ? ` <${first.name}>` : ''} — ${wf.manifest.description[locale]}`);
-    const opts = wf.manifest.params.filter((p) => p !== first && p.type !== 'image' && p.type !== 'audio').map(optionUsage);
+    const opts = wf.manifest.params
+      .filter((p) => p !== first && p.type !== 'image' && p.type !== 'audio')
+      .map(optionUsage);
     if (opts.length) lines.push(`   ${opts.join(' · ')}`);
   }
   lines.push('', t(locale, 'bot.help_options'), t(locale, 'bot.help_builtin'));

@@ -108,7 +108,7 @@ export function createJobTracker(deps: JobTrackerDeps) {
    * it wait forever. With no worker online at all the job is accepted: a worker may be restarting.
    */
   async function ensureRunnable(workflow: string) {
-    let workers;
+    let workers: Awaited<ReturnType<Producer['onlineWorkers']>>;
     try {
       workers = await deps.producer.onlineWorkers();
     } catch (err) {
@@ -124,10 +124,24 @@ export function createJobTracker(deps: JobTrackerDeps) {
     const existing = following.get(record.id);
     if (existing) return existing;
     const locale = asLocale(record.locale);
-    const info: JobInfo = { jobId: record.id, shortId: record.shortId, workflow: record.workflow, createdAt: record.createdAt, typicalMs: median(deps.repo.recentDurations(record.workflow)) };
-    const reporter = createProgressReporter({ sink, intervalMs: deps.progressIntervalMs, heartbeatMs: deps.heartbeatMs, now, logger: log });
+    const info: JobInfo = {
+      jobId: record.id,
+      shortId: record.shortId,
+      workflow: record.workflow,
+      createdAt: record.createdAt,
+      typicalMs: median(deps.repo.recentDurations(record.workflow)),
+    };
+    const reporter = createProgressReporter({
+      sink,
+      intervalMs: deps.progressIntervalMs,
+      heartbeatMs: deps.heartbeatMs,
+      now,
+      logger: log,
+    });
     let state: ProgressState =
-      record.status === 'running' ? { phase: 'running', percent: record.progress, startedAt: record.startedAt ?? now() } : { phase: 'queued', position: initialPosition };
+      record.status === 'running'
+        ? { phase: 'running', percent: record.progress, startedAt: record.startedAt ?? now() }
+        : { phase: 'queued', position: initialPosition };
     const push = () => {
       const s = state;
       reporter.update((heartbeat) => ({
@@ -176,7 +190,8 @@ export function createJobTracker(deps: JobTrackerDeps) {
         if (!p.success) return;
         queued.delete(record.id);
         const e = p.data;
-        if (state.phase === 'queued') deps.repo.markRunning(record.id, { comfyUrl: e.comfyUrl, promptId: record.id, at: e.startedAt });
+        if (state.phase === 'queued')
+          deps.repo.markRunning(record.id, { comfyUrl: e.comfyUrl, promptId: record.id, at: e.startedAt });
         deps.repo.setProgress(record.id, e.percent);
         state = {
           phase: 'running',
@@ -193,7 +208,11 @@ export function createJobTracker(deps: JobTrackerDeps) {
       },
       completed(rv) {
         const r = generationResultSchema.safeParse(rv);
-        void end(r.success ? { ok: true, result: r.data } : { ok: false, failure: { kind: 'internal', message: 'malformed result' } });
+        void end(
+          r.success
+            ? { ok: true, result: r.data }
+            : { ok: false, failure: { kind: 'internal', message: 'malformed result' } },
+        );
       },
       failed(reason) {
         void end({ ok: false, failure: decodeFailure(reason) });
@@ -229,7 +248,11 @@ export function createJobTracker(deps: JobTrackerDeps) {
         await end({ ok: false, failure: { kind: 'lost', message: 'the job is no longer in the queue' } });
       } else if (s.state === 'completed') {
         const r = generationResultSchema.safeParse(s.result);
-        await end(r.success ? { ok: true, result: r.data } : { ok: false, failure: { kind: 'internal', message: 'malformed result' } });
+        await end(
+          r.success
+            ? { ok: true, result: r.data }
+            : { ok: false, failure: { kind: 'internal', message: 'malformed result' } },
+        );
       } else if (s.state === 'failed') {
         await end({ ok: false, failure: decodeFailure(s.failedReason) });
       }
@@ -242,7 +265,12 @@ export function createJobTracker(deps: JobTrackerDeps) {
     validate,
     ensureRunnable,
 
-    async submit(req: { workflow: string; params: Record<string, unknown>; requester: Requester; sink: ProgressSink }): Promise<Submitted> {
+    async submit(req: {
+      workflow: string;
+      params: Record<string, unknown>;
+      requester: Requester;
+      sink: ProgressSink;
+    }): Promise<Submitted> {
       const { params } = validate(req.workflow, req.params);
       await ensureRunnable(req.workflow);
       const jobId = randomUUID();
@@ -268,7 +296,10 @@ export function createJobTracker(deps: JobTrackerDeps) {
         }));
       } catch (err) {
         // Nothing silently vanishes: the row says why, and the user is told to try again.
-        deps.repo.finish(jobId, { status: 'failed', error: `unavailable: could not enqueue: ${(err as Error).message}` });
+        deps.repo.finish(jobId, {
+          status: 'failed',
+          error: `unavailable: could not enqueue: ${(err as Error).message}`,
+        });
         log.error({ err, jobId }, 'enqueue failed');
         throw new UserError('error.queue_unavailable', {}, { cause: err });
       }
@@ -287,7 +318,10 @@ export function createJobTracker(deps: JobTrackerDeps) {
       });
     },
 
-    async cancel(idOrShort: string, owner: Owner): Promise<{ record: JobRecord; outcome: 'removed' | 'signalled' | 'gone' }> {
+    async cancel(
+      idOrShort: string,
+      owner: Owner,
+    ): Promise<{ record: JobRecord; outcome: 'removed' | 'signalled' | 'gone' }> {
       const record = deps.repo.getOwned(idOrShort, owner);
       if (!record) throw new UserError('error.job_not_found', { id: idOrShort.slice(0, 36) });
       const outcome = await deps.producer.cancel(record.id, record.workflow);

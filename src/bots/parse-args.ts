@@ -17,7 +17,11 @@ export function splitArgs(text: string): string[] {
  * Media options (images, audio) are files, not text: in chats they come as attachments, so typing `--image x`
  * is refused as unknown there. The terminal passes `allowMedia` and treats their values as file paths.
  */
-export function parseWorkflowArgs(manifest: Manifest, tokens: string[], opts: { allowMedia?: boolean } = {}): Record<string, unknown> {
+export function parseWorkflowArgs(
+  manifest: Manifest,
+  tokens: string[],
+  opts: { allowMedia?: boolean } = {},
+): Record<string, unknown> {
   const byName = new Map<string, Param>();
   for (const p of manifest.params) for (const n of [p.name, ...p.aliases]) byName.set(n, p);
   const free: string[] = [];
@@ -31,19 +35,24 @@ export function parseWorkflowArgs(manifest: Manifest, tokens: string[], opts: { 
     }
     const name = (flag[1] as string).toLowerCase().replace(/-/g, '_');
     const param = byName.get(name);
-    if (!param || (!opts.allowMedia && (param.type === 'image' || param.type === 'audio'))) throw new UserError('error.unknown_option', { name });
+    if (!param || (!opts.allowMedia && (param.type === 'image' || param.type === 'audio')))
+      throw new UserError('error.unknown_option', { name });
     let raw = flag[2];
     if (raw === undefined) {
       const next = tokens[i + 1];
-      if (next === undefined || /^--[a-z]/i.test(next)) throw new UserError('error.invalid_options', { issues: `• ${param.name}: a value is needed` });
+      if (next === undefined || /^--[a-z]/i.test(next))
+        throw new UserError('error.invalid_options', { issues: `• ${param.name}: a value is needed` });
       raw = next;
       i += 1;
     }
     values[param.name] = coerce(param, raw);
   }
   if (free.length) {
-    const target = manifest.params.find((p) => p.type === 'text' && p.required && values[p.name] === undefined) ?? manifest.params.find((p) => p.type === 'text' && values[p.name] === undefined);
-    if (!target) throw new UserError('error.invalid_options', { issues: `• unexpected text: ${free.join(' ').slice(0, 50)}` });
+    const target =
+      manifest.params.find((p) => p.type === 'text' && p.required && values[p.name] === undefined) ??
+      manifest.params.find((p) => p.type === 'text' && values[p.name] === undefined);
+    if (!target)
+      throw new UserError('error.invalid_options', { issues: `• unexpected text: ${free.join(' ').slice(0, 50)}` });
     values[target.name] = free.join(' ');
   }
   return values;

@@ -6,5 +6,8 @@ export function resultCaption(view: ResultView, maxLength: number): string {
   const prompt = String(view.params.prompt ?? view.params.instruction ?? view.workflow);
   const facts = { seed: String(view.params.seed ?? '–'), time: formatDuration(view.durationMs), id: view.shortId };
   const room = maxLength - t(view.locale, 'bot.result_caption', { prompt: '', ...facts }).length - 1;
-  return t(view.locale, 'bot.result_caption', { prompt: prompt.length > room ? `${prompt.slice(0, Math.max(0, room - 1))}…` : prompt, ...facts });
+  return t(view.locale, 'bot.result_caption', {
+    prompt: prompt.length > room ? `${prompt.slice(0, Math.max(0, room - 1))}…` : prompt,
+    ...facts,
+  });
 }

@@ -63,9 +63,9 @@ export interface BotServiceDeps {
 }
 
 export function createBotService(deps: BotServiceDeps) {
-
   function ensureAllowed(user: BotUser) {
-    if (!deps.access.isAllowed(user.platform, user.userId, [user.chatId, ...(user.chatAliases ?? [])])) throw new UserError('error.not_allowed');
+    if (!deps.access.isAllowed(user.platform, user.userId, [user.chatId, ...(user.chatAliases ?? [])]))
+      throw new UserError('error.not_allowed');
   }
 
   function owned(user: BotUser, id: string): JobRecord {
@@ -74,7 +74,13 @@ export function createBotService(deps: BotServiceDeps) {
     return rec;
   }
 
-  async function submit(user: BotUser, workflowName: string, raw: Record<string, unknown>, media: Record<string, Buffer>, makeSink: SinkFactory): Promise<Submitted> {
+  async function submit(
+    user: BotUser,
+    workflowName: string,
+    raw: Record<string, unknown>,
+    media: Record<string, Buffer>,
+    makeSink: SinkFactory,
+  ): Promise<Submitted> {
     ensureAllowed(user);
     const workflow = deps.workflows.get(workflowName);
     if (!workflow) throw new UserError('error.unknown_workflow', { name: workflowName });
@@ -103,7 +109,10 @@ export function createBotService(deps: BotServiceDeps) {
 
     /** The caller's newest unfinished job (for a bare /cancel). */
     latestUnfinished(user: BotUser): JobRecord | undefined {
-      return deps.repo.unfinished(user.platform).filter((r) => r.userId === user.userId).at(-1);
+      return deps.repo
+        .unfinished(user.platform)
+        .filter((r) => r.userId === user.userId)
+        .at(-1);
     },
 
     /** Same workflow and options, a new seed. */
@@ -151,7 +160,9 @@ export function createBotService(deps: BotServiceDeps) {
         items.map((r) => {
           // Videos show their poster frame (saved beside the results when the workflow names one).
           const img = r.outputs.find((f) => f.kind === 'image');
-          const file = img ? deps.storage.resolveInside(img.path) : deps.storage.resolveInside(`outputs/${r.id}/poster.png`);
+          const file = img
+            ? deps.storage.resolveInside(img.path)
+            : deps.storage.resolveInside(`outputs/${r.id}/poster.png`);
           return { file, label: `${r.workflow} · ${r.status === 'succeeded' ? r.shortId : r.status}` };
         }),
       );
@@ -195,10 +206,17 @@ export function createBotService(deps: BotServiceDeps) {
     async modelsText(locale: Locale, maxChars: number): Promise<string> {
       const lines = (await this.models())
         .filter((m) => m.choices.length)
-        .map((m) => `/${m.workflow} --${m.option}:\n${m.choices.slice(0, 30).map((c) => `• ${c}`).join('\n')}`);
-      return lines.length ? `${t(locale, 'bot.models_header')}\n${lines.join('\n\n')}`.slice(0, maxChars) : t(locale, 'bot.models_none');
+        .map(
+          (m) =>
+            `/${m.workflow} --${m.option}:\n${m.choices
+              .slice(0, 30)
+              .map((c) => `• ${c}`)
+              .join('\n')}`,
+        );
+      return lines.length
+        ? `${t(locale, 'bot.models_header')}\n${lines.join('\n\n')}`.slice(0, maxChars)
+        : t(locale, 'bot.models_none');
     },
-
   };
 }
 

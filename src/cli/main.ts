@@ -20,7 +20,11 @@ import { runDoctor } from '../ops/doctor.js';
  * `npm run cli -- <workflow> "prompt" [--option value …] [--out DIR]`, `doctor`, `workflows`.
  * Exit codes: 0 success, 1 the job or a check failed, 2 bad usage or settings.
  */
-export async function runCli(argv: string[], env: Record<string, string | undefined>, io: { out: NodeJS.WritableStream & { isTTY?: boolean }; err: NodeJS.WritableStream }): Promise<number> {
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: { out: NodeJS.WritableStream & { isTTY?: boolean }; err: NodeJS.WritableStream },
+): Promise<number> {
   const locale = pickLocale(env.LC_ALL ?? env.LC_MESSAGES ?? env.LANG);
   let config: Config;
   try {
@@ -122,7 +126,11 @@ async function runJob(ctx: {
   for (const p of workflow.manifest.params) {
     if ((p.type !== 'image' && p.type !== 'audio') || typeof params[p.name] !== 'string') continue;
     const file = path.resolve(String(params[p.name]));
-    if ((await stat(file)).size > MAX_INPUT_BYTES) throw new UserError('input.file_too_big', { size: ((await stat(file)).size / 1e6).toFixed(1), max: MAX_INPUT_BYTES / 1e6 });
+    if ((await stat(file)).size > MAX_INPUT_BYTES)
+      throw new UserError('input.file_too_big', {
+        size: ((await stat(file)).size / 1e6).toFixed(1),
+        max: MAX_INPUT_BYTES / 1e6,
+      });
     media[p.name] = await readFile(file);
     delete params[p.name];
   }
@@ -138,7 +146,9 @@ async function runJob(ctx: {
     if (interrupted) process.exit(130);
     interrupted = true;
     ctx.io.err.write(`\n${t(ctx.locale, 'cli.cancelling')}\n`);
-    void core.tracker.cancel(submitted.jobId, { platform: 'cli', userId: '', isAdmin: true }).catch((err) => logger.warn({ err }, 'cancel failed'));
+    void core.tracker
+      .cancel(submitted.jobId, { platform: 'cli', userId: '', isAdmin: true })
+      .catch((err) => logger.warn({ err }, 'cancel failed'));
   };
   process.on('SIGINT', onSigint);
   try {
@@ -149,7 +159,10 @@ async function runJob(ctx: {
   return failed ? 1 : 0;
 }
 
-const isEntry = process.argv[1] && path.resolve(process.argv[1]).replace(/\.ts$/, '') === path.resolve(new URL(import.meta.url).pathname).replace(/\.ts$/, '');
+const isEntry =
+  process.argv[1] &&
+  path.resolve(process.argv[1]).replace(/\.ts$/, '') ===
+    path.resolve(new URL(import.meta.url).pathname).replace(/\.ts$/, '');
 if (isEntry) {
   if (existsSync('.env')) process.loadEnvFile('.env');
   runCli(process.argv.slice(2), process.env, { out: process.stdout, err: process.stderr }).then(

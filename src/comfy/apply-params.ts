@@ -42,7 +42,8 @@ export function applyParams(graph: ApiGraph, manifest: Manifest, params: Params)
 function removeNode(graph: ApiGraph, id: string) {
   delete graph[id];
   for (const node of Object.values(graph)) {
-    for (const [name, v] of Object.entries(node.inputs)) if (Array.isArray(v) && v.length === 2 && v[0] === id) delete node.inputs[name];
+    for (const [name, v] of Object.entries(node.inputs))
+      if (Array.isArray(v) && v.length === 2 && v[0] === id) delete node.inputs[name];
   }
 }
 
@@ -52,14 +53,17 @@ export function checkBindings(graph: ApiGraph, manifest: Manifest): string[] {
   const check = (where: string, t: Target) => {
     const node = graph[t.node];
     if (!node) problems.push(`${where}: node "${t.node}" is not in the workflow`);
-    else if (!(t.input in node.inputs)) problems.push(`${where}: node "${t.node}" (${node.class_type}) has no input "${t.input}"`);
+    else if (!(t.input in node.inputs))
+      problems.push(`${where}: node "${t.node}" (${node.class_type}) has no input "${t.input}"`);
   };
   for (const p of manifest.params) {
     for (const t of p.targets) check(`param ${p.name}`, t);
-    if (p.type === 'choice') for (const c of p.choices) for (const s of c.set) check(`param ${p.name} choice ${c.value}`, s);
+    if (p.type === 'choice')
+      for (const c of p.choices) for (const s of c.set) check(`param ${p.name} choice ${c.value}`, s);
   }
   for (const t of manifest.requires.models) check('requires.models', t);
   for (const id of manifest.outputs) if (!graph[id]) problems.push(`outputs: node "${id}" is not in the workflow`);
-  if (manifest.poster && !graph[manifest.poster]) problems.push(`poster: node "${manifest.poster}" is not in the workflow`);
+  if (manifest.poster && !graph[manifest.poster])
+    problems.push(`poster: node "${manifest.poster}" is not in the workflow`);
   return problems;
 }

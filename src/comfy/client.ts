@@ -51,13 +51,23 @@ const nodeErrorsSchema = z
   )
   .default({});
 
-const promptResponseSchema = z.looseObject({ prompt_id: z.string(), number: z.number().optional(), node_errors: nodeErrorsSchema });
+const promptResponseSchema = z.looseObject({
+  prompt_id: z.string(),
+  number: z.number().optional(),
+  node_errors: nodeErrorsSchema,
+});
 const promptErrorSchema = z.looseObject({
-  error: z.union([z.looseObject({ type: z.string().default(''), message: z.string().default(''), details: z.string().default('') }), z.string()]),
+  error: z.union([
+    z.looseObject({ type: z.string().default(''), message: z.string().default(''), details: z.string().default('') }),
+    z.string(),
+  ]),
   node_errors: nodeErrorsSchema,
 });
 
-export type ObjectInfo = Record<string, { input?: { required?: Record<string, unknown>; optional?: Record<string, unknown> }; [k: string]: unknown }>;
+export type ObjectInfo = Record<
+  string,
+  { input?: { required?: Record<string, unknown>; optional?: Record<string, unknown> }; [k: string]: unknown }
+>;
 
 export interface ComfyClient {
   readonly baseUrl: string;
@@ -88,7 +98,12 @@ export function createComfyClient(deps: ComfyClientDeps): ComfyClient {
   const timeoutMs = deps.requestTimeoutMs ?? 30_000;
   const log = deps.logger.child({ module: 'comfy-http', instance: baseUrl });
 
-  async function request(method: string, path: string, body?: string | FormData, headers?: Record<string, string>): Promise<Response> {
+  async function request(
+    method: string,
+    path: string,
+    body?: string | FormData,
+    headers?: Record<string, string>,
+  ): Promise<Response> {
     let res: Response;
     try {
       res = await doFetch(baseUrl + path, { method, body, headers, signal: AbortSignal.timeout(timeoutMs) });
@@ -103,7 +118,12 @@ export function createComfyClient(deps: ComfyClientDeps): ComfyClient {
   }
 
   async function json<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-    const res = await request(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? undefined : { 'content-type': 'application/json' });
+    const res = await request(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      body === undefined ? undefined : { 'content-type': 'application/json' },
+    );
     const text = await res.text();
     if (!res.ok) throw new ComfyHttpError(method, path, res.status, text);
     return schema.parse(JSON.parse(text));
@@ -120,16 +140,25 @@ export function createComfyClient(deps: ComfyClientDeps): ComfyClient {
     baseUrl,
 
     async submit(prompt, { promptId, clientId }) {
-      const res = await request('POST', '/prompt', JSON.stringify({ prompt, client_id: clientId, prompt_id: promptId }), {
-        'content-type': 'application/json',
-      });
+      const res = await request(
+        'POST',
+        '/prompt',
+        JSON.stringify({ prompt, client_id: clientId, prompt_id: promptId }),
+        {
+          'content-type': 'application/json',
+        },
+      );
       const text = await res.text();
       if (res.status === 400) {
         const parsed = promptErrorSchema.safeParse(safeJson(text));
         if (!parsed.success) throw new PromptRejectedError('bad_request', text.slice(0, 300), []);
         const e = parsed.data.error;
         const reason = typeof e === 'string' ? e : [e.message, e.details].filter(Boolean).join(': ');
-        throw new PromptRejectedError(typeof e === 'string' ? 'error' : e.type, reason, problemsOf(parsed.data.node_errors));
+        throw new PromptRejectedError(
+          typeof e === 'string' ? 'error' : e.type,
+          reason,
+          problemsOf(parsed.data.node_errors),
+        );
       }
       if (!res.ok) throw new ComfyHttpError('POST', '/prompt', res.status, text);
       const ok = promptResponseSchema.parse(safeJson(text));
@@ -173,7 +202,9 @@ export function createComfyClient(deps: ComfyClientDeps): ComfyClient {
         await rename(tmp, destPath);
       } catch (err) {
         await unlink(tmp).catch(() => undefined);
-        throw new ComfyUnavailableError(baseUrl, `download of ${ref.filename} failed: ${(err as Error).message}`, { cause: err });
+        throw new ComfyUnavailableError(baseUrl, `download of ${ref.filename} failed: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       return counter.bytes;
     },
@@ -228,7 +259,8 @@ export function fileRefsOf(output: Record<string, unknown> | undefined | null): 
     if (!Array.isArray(value)) continue;
     value.forEach((item, i) => {
       const parsed = fileRefSchema.safeParse(item);
-      if (parsed.success) refs.push(key === 'images' && animated[i] === true ? { ...parsed.data, animated: true } : parsed.data);
+      if (parsed.success)
+        refs.push(key === 'images' && animated[i] === true ? { ...parsed.data, animated: true } : parsed.data);
     });
   }
   return refs;

@@ -2,7 +2,11 @@
 
 /** ComfyUI could not be reached, or answered 5xx. Retrying later may help. */
 export class ComfyUnavailableError extends Error {
-  constructor(readonly url: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly url: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`ComfyUI at ${url} unavailable: ${message}`, options);
     this.name = 'ComfyUnavailableError';
   }
@@ -61,7 +65,10 @@ export class ExecutionError extends Error {
 
 /** The prompt was interrupted (our cancel, or someone else's global interrupt). */
 export class InterruptedError extends Error {
-  constructor(readonly nodeId?: string, readonly nodeType?: string) {
+  constructor(
+    readonly nodeId?: string,
+    readonly nodeType?: string,
+  ) {
     super(nodeId ? `interrupted at node ${nodeId} (${nodeType ?? '?'})` : 'interrupted');
     this.name = 'InterruptedError';
   }
@@ -69,17 +76,21 @@ export class InterruptedError extends Error {
 
 /** The job ran past JOB_TIMEOUT_S. */
 export class JobTimeoutError extends Error {
-  constructor(readonly waitedMs: number, readonly lastNode?: string) {
-    super(
-      `gave up after waiting ${Math.round(waitedMs / 1000)} s` + (lastNode ? ` (last node: ${lastNode})` : ''),
-    );
+  constructor(
+    readonly waitedMs: number,
+    readonly lastNode?: string,
+  ) {
+    super(`gave up after waiting ${Math.round(waitedMs / 1000)} s` + (lastNode ? ` (last node: ${lastNode})` : ''));
     this.name = 'JobTimeoutError';
   }
 }
 
 /** The prompt is neither queued, running nor in history any more (ComfyUI restarted). Retrying resubmits it. */
 export class PromptLostError extends Error {
-  constructor(readonly promptId: string, readonly url: string) {
+  constructor(
+    readonly promptId: string,
+    readonly url: string,
+  ) {
     super(`prompt ${promptId} vanished from ComfyUI at ${url} (restarted?)`);
     this.name = 'PromptLostError';
   }

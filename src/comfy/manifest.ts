@@ -29,12 +29,29 @@ const choiceSchema = z.object({
   value: z.string().min(1).max(100),
   /** Extra inputs this choice sets (e.g. aspect 16:9 → width and height). */
   /** A value may also be a link `[node id, output index]`, to rewire the graph (e.g. skip an ImageInvert). */
-  set: z.array(targetSchema.extend({ value: z.union([z.string(), z.number(), z.boolean(), z.tuple([z.string(), z.number().int().min(0)])]) })).default([]),
+  set: z
+    .array(
+      targetSchema.extend({
+        value: z.union([z.string(), z.number(), z.boolean(), z.tuple([z.string(), z.number().int().min(0)])]),
+      }),
+    )
+    .default([]),
 });
 
 export const paramSchema = z.discriminatedUnion('type', [
-  z.object({ ...common, type: z.literal('text'), maxLength: z.number().int().positive().max(10_000).default(1000), default: z.string().optional() }),
-  z.object({ ...common, type: z.literal('int'), min: z.number().int(), max: z.number().int(), default: z.number().int().optional() }),
+  z.object({
+    ...common,
+    type: z.literal('text'),
+    maxLength: z.number().int().positive().max(10_000).default(1000),
+    default: z.string().optional(),
+  }),
+  z.object({
+    ...common,
+    type: z.literal('int'),
+    min: z.number().int(),
+    max: z.number().int(),
+    default: z.number().int().optional(),
+  }),
   z.object({ ...common, type: z.literal('float'), min: z.number(), max: z.number(), default: z.number().optional() }),
   z.object({
     ...common,
@@ -77,9 +94,12 @@ export const manifestSchema = z
         if (names.has(n)) ctx.addIssue({ code: 'custom', message: `duplicate option name or alias "${n}"` });
         names.add(n);
       }
-      if ((p.type === 'int' || p.type === 'float') && p.min > p.max) ctx.addIssue({ code: 'custom', message: `${p.name}: min > max` });
-      if (p.type === 'choice' && !p.dynamic && p.choices.length === 0) ctx.addIssue({ code: 'custom', message: `${p.name}: no choices` });
-      if (p.type === 'choice' && p.dynamic && p.targets.length === 0) ctx.addIssue({ code: 'custom', message: `${p.name}: dynamic choice needs a target` });
+      if ((p.type === 'int' || p.type === 'float') && p.min > p.max)
+        ctx.addIssue({ code: 'custom', message: `${p.name}: min > max` });
+      if (p.type === 'choice' && !p.dynamic && p.choices.length === 0)
+        ctx.addIssue({ code: 'custom', message: `${p.name}: no choices` });
+      if (p.type === 'choice' && p.dynamic && p.targets.length === 0)
+        ctx.addIssue({ code: 'custom', message: `${p.name}: dynamic choice needs a target` });
     }
   });
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -10,7 +10,10 @@ function paramValueSchema(p: Param, maxPromptChars: number): z.ZodType {
   switch (p.type) {
     case 'text': {
       const max = Math.min(p.maxLength, maxPromptChars);
-      const s = z.string().trim().max(max, { error: `at most ${max} characters` });
+      const s = z
+        .string()
+        .trim()
+        .max(max, { error: `at most ${max} characters` });
       return p.required ? s.min(1) : s.default(p.default ?? '');
     }
     case 'int': {

@@ -57,7 +57,8 @@ export function createProgressTracker(graph: ApiGraph) {
     snapshot(): ProgressSnapshot {
       let sum = 0;
       for (const id of done) sum += graph[id] ? weightOf(id) : 0;
-      if (current && !done.has(current) && step && step.max > 0) sum += weightOf(current) * Math.min(1, step.value / step.max);
+      if (current && !done.has(current) && step && step.max > 0)
+        sum += weightOf(current) * Math.min(1, step.value / step.max);
       // Never claim 100 % before the files are saved: that is the "done" state's job.
       const percent = Math.min(99, Math.floor((sum / total) * 100));
       return { percent, node: current, nodeClass: current ? graph[current]?.class_type : undefined, step };

@@ -143,7 +143,8 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
         emit({ kind: 'cached', nodes: m.data.nodes });
         break;
       case 'executing':
-        if (m.data.node === null) finish({ ok: true }); // outcome read from /history below
+        if (m.data.node === null)
+          finish({ ok: true }); // outcome read from /history below
         else {
           lastNode = m.data.node;
           emit({ kind: 'executing', node: m.data.node });
@@ -163,7 +164,12 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
         if (m.data.exception_type === 'ExecutionBlocked') break;
         finish({
           ok: false,
-          error: new ExecutionError(m.data.node_id ?? '?', m.data.node_type ?? '?', m.data.exception_type ?? 'Error', m.data.exception_message ?? ''),
+          error: new ExecutionError(
+            m.data.node_id ?? '?',
+            m.data.node_type ?? '?',
+            m.data.exception_type ?? 'Error',
+            m.data.exception_message ?? '',
+          ),
         });
         break;
       case 'execution_interrupted':
@@ -179,7 +185,9 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
   /** A robust stop does both: /queue delete for a pending prompt, /interrupt (with our id) for a running one. */
   const stopOnComfy = (error: Error) => {
     stopReason ??= error;
-    void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]).then(() => finish({ ok: false, error }));
+    void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]).then(() =>
+      finish({ ok: false, error }),
+    );
   };
   const onAbort = () => {
     log.info('cancel requested; removing from queue and interrupting');
@@ -260,9 +268,15 @@ function outcomeOf(entry: HistoryEntry): Outcome {
   const last = status.messages.at(-1);
   const data = (last?.[1] ?? {}) as Record<string, unknown>;
   const str = (k: string) => (typeof data[k] === 'string' ? (data[k] as string) : undefined);
-  if (last?.[0] === 'execution_interrupted') return { ok: false, error: new InterruptedError(str('node_id'), str('node_type')) };
+  if (last?.[0] === 'execution_interrupted')
+    return { ok: false, error: new InterruptedError(str('node_id'), str('node_type')) };
   return {
     ok: false,
-    error: new ExecutionError(str('node_id') ?? '?', str('node_type') ?? '?', str('exception_type') ?? 'Error', str('exception_message') ?? 'failed'),
+    error: new ExecutionError(
+      str('node_id') ?? '?',
+      str('node_type') ?? '?',
+      str('exception_type') ?? 'Error',
+      str('exception_message') ?? 'failed',
+    ),
   };
 }

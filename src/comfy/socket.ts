@@ -153,7 +153,10 @@ export function createComfySocket(deps: ComfySocketDeps): ComfySocket {
     ready(timeoutMs = 10_000) {
       if (connected) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no WebSocket connection to ${deps.baseUrl} within ${timeoutMs} ms`)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error(`no WebSocket connection to ${deps.baseUrl} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         t.unref();
         waiters.push(() => {
           clearTimeout(t);

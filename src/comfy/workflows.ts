@@ -15,7 +15,10 @@ export interface Workflow {
 export type WorkflowRegistry = ReadonlyMap<string, Workflow>;
 
 export class WorkflowLoadError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'WorkflowLoadError';
   }
@@ -29,7 +32,9 @@ const graphSchema = z.record(
 /** Loads workflows/<name>.json + <name>.manifest.json; a bad pair fails start-up naming its file. */
 export function loadWorkflows(dir: string): WorkflowRegistry {
   const registry = new Map<string, Workflow>();
-  const files = readdirSync(dir).filter((f) => f.endsWith('.manifest.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.manifest.json'))
+    .sort();
   for (const file of files) {
     const name = file.slice(0, -'.manifest.json'.length);
     const manifestPath = path.join(dir, file);
@@ -39,10 +44,12 @@ export function loadWorkflows(dir: string): WorkflowRegistry {
     try {
       graph = parseFile(graphPath, graphSchema) as ApiGraph;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new WorkflowLoadError(graphPath, 'missing (every manifest needs its API-format graph)');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new WorkflowLoadError(graphPath, 'missing (every manifest needs its API-format graph)');
       throw err;
     }
-    if (manifest.command !== name) throw new WorkflowLoadError(manifestPath, `command "${manifest.command}" must equal the file name "${name}"`);
+    if (manifest.command !== name)
+      throw new WorkflowLoadError(manifestPath, `command "${manifest.command}" must equal the file name "${name}"`);
     const problems = checkBindings(graph, manifest);
     if (problems.length) throw new WorkflowLoadError(manifestPath, problems.join('; '));
     const classTypes = [...new Set(Object.values(graph).map((n) => n.class_type))].sort();

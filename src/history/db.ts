@@ -22,7 +22,8 @@ export function openDb(file: string): Db {
 
 export function migrate(db: Db): number {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > migrations.length) throw new Error(`database schema v${current} is newer than this program (v${migrations.length})`);
+  if (current > migrations.length)
+    throw new Error(`database schema v${current} is newer than this program (v${migrations.length})`);
   const run = db.transaction(() => {
     for (let v = current; v < migrations.length; v++) {
       db.exec(migrations[v] as string);

@@ -92,7 +92,9 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
        VALUES (@id, @short_id, @platform, @user_id, @chat_id, @message_id, @locale, @workflow, @params, 'queued', @created_at)`,
     ),
     get: db.prepare(`SELECT * FROM jobs WHERE id = ?`),
-    byShort: db.prepare(`SELECT * FROM jobs WHERE short_id = ? AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 2`),
+    byShort: db.prepare(
+      `SELECT * FROM jobs WHERE short_id = ? AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 2`,
+    ),
     setMessage: db.prepare(`UPDATE jobs SET chat_id = ?, message_id = ? WHERE id = ?`),
     start: db.prepare(
       `UPDATE jobs SET status = 'running', started_at = COALESCE(started_at, @at), comfy_url = COALESCE(@comfy_url, comfy_url), prompt_id = COALESCE(@prompt_id, prompt_id)
@@ -112,8 +114,12 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
     ),
     countUser: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL`),
     counts: db.prepare(`SELECT status, COUNT(*) AS n FROM jobs WHERE deleted_at IS NULL GROUP BY status`),
-    unfinishedCount: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued','running') AND platform = ? AND user_id = ?`),
-    unfinished: db.prepare(`SELECT * FROM jobs WHERE status IN ('queued','running') AND platform = ? ORDER BY created_at`),
+    unfinishedCount: db.prepare(
+      `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued','running') AND platform = ? AND user_id = ?`,
+    ),
+    unfinished: db.prepare(
+      `SELECT * FROM jobs WHERE status IN ('queued','running') AND platform = ? ORDER BY created_at`,
+    ),
     durations: db.prepare(
       `SELECT finished_at - started_at AS ms FROM jobs WHERE workflow = ? AND status = 'succeeded' AND started_at IS NOT NULL
        ORDER BY finished_at DESC LIMIT ?`,
@@ -122,7 +128,9 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
   };
 
   const visible = (r: JobRecord | undefined, owner: Owner) =>
-    r && !r.deletedAt && (owner.isAdmin || (r.platform === owner.platform && r.userId === owner.userId)) ? r : undefined;
+    r && !r.deletedAt && (owner.isAdmin || (r.platform === owner.platform && r.userId === owner.userId))
+      ? r
+      : undefined;
 
   return {
     insert(job: NewJob): JobRecord {
@@ -155,7 +163,10 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
       s.setMessage.run(chatId, messageId, id);
     },
     markRunning(id: string, info: { comfyUrl?: string; promptId?: string; at?: number } = {}): boolean {
-      return s.start.run({ id, at: info.at ?? now(), comfy_url: info.comfyUrl ?? null, prompt_id: info.promptId ?? null }).changes === 1;
+      return (
+        s.start.run({ id, at: info.at ?? now(), comfy_url: info.comfyUrl ?? null, prompt_id: info.promptId ?? null })
+          .changes === 1
+      );
     },
     setProgress(id: string, percent: number) {
       const p = Math.max(0, Math.min(100, Math.round(percent)));
@@ -164,7 +175,15 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
     /** true when this call moved the job to its final state (the caller then delivers); false if it already was final. */
     finish(
       id: string,
-      outcome: { status: 'succeeded' | 'failed' | 'cancelled'; outputs?: OutputFile[]; error?: string; comfyUrl?: string; promptId?: string; startedAt?: number; at?: number },
+      outcome: {
+        status: 'succeeded' | 'failed' | 'cancelled';
+        outputs?: OutputFile[];
+        error?: string;
+        comfyUrl?: string;
+        promptId?: string;
+        startedAt?: number;
+        at?: number;
+      },
     ): boolean {
       return (
         s.finish.run({

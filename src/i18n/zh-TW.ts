@@ -4,7 +4,8 @@ type P = Record<string, string | number>;
 const s = (p: P, k: string) => String(p[k] ?? '');
 
 export const zhTW = {
-  'progress.queued': (p: P) => (Number(p.position) > 0 ? `排隊中 — 前面還有 ${s(p, 'position')} 個` : '排隊中 — 下一個就是你'),
+  'progress.queued': (p: P) =>
+    Number(p.position) > 0 ? `排隊中 — 前面還有 ${s(p, 'position')} 個` : '排隊中 — 下一個就是你',
   'progress.waiting_gpu': (p: P) => `等待 GPU — ComfyUI 中前面還有 ${s(p, 'position')} 個`,
   'progress.starting': '準備開始…',
   'progress.running': '生成中',
@@ -16,7 +17,8 @@ export const zhTW = {
   'progress.done': (p: P) => `完成，用時 ${s(p, 'time')} — 共 ${s(p, 'count')} 個檔案`,
   'progress.job': (p: P) => `任務 ${s(p, 'id')}`,
   'failure.cancelled': '已取消。',
-  'failure.rejected': (p: P) => `ComfyUI 拒絕了這個工作流程${p.node ? `（節點 ${s(p, 'node')}）` : ''}：${s(p, 'message')}`,
+  'failure.rejected': (p: P) =>
+    `ComfyUI 拒絕了這個工作流程${p.node ? `（節點 ${s(p, 'node')}）` : ''}：${s(p, 'message')}`,
   'failure.execution': (p: P) => `生成失敗${p.node ? `（節點 ${s(p, 'node')}）` : ''}：${s(p, 'message')}`,
   'failure.timeout': (p: P) => `逾時：${s(p, 'message')}`,
   'failure.invalid': (p: P) => `任務無效：${s(p, 'message')}`,
@@ -35,10 +37,12 @@ export const zhTW = {
   'error.rate_limited': (p: P) => `請放慢速度：每分鐘最多 ${s(p, 'max')} 個任務。請在 ${s(p, 'seconds')} 秒後再試。`,
   'error.internal': (p: P) => `發生錯誤（參考編號 ${s(p, 'ref')}）。`,
   'error.unknown_button': '這個按鈕來自較舊的訊息，已無法使用。',
-  'input.missing_image': (p: P) => `這個指令需要一張圖片（${s(p, 'name')}）：傳送圖片並把指令寫在說明中，或回覆一張圖片。`,
+  'input.missing_image': (p: P) =>
+    `這個指令需要一張圖片（${s(p, 'name')}）：傳送圖片並把指令寫在說明中，或回覆一張圖片。`,
   'input.not_image': '這個檔案不是我能讀取的圖片（PNG、JPEG、WebP 或 GIF）。',
   'input.corrupt_image': '這張圖片已損壞，無法解碼。',
-  'input.too_many_pixels': (p: P) => `圖片太大：${s(p, 'width')}×${s(p, 'height')} 像素，上限為 ${s(p, 'max')} 百萬像素。`,
+  'input.too_many_pixels': (p: P) =>
+    `圖片太大：${s(p, 'width')}×${s(p, 'height')} 像素，上限為 ${s(p, 'max')} 百萬像素。`,
   'input.file_too_big': (p: P) => `檔案太大無法下載：${s(p, 'size')} MB，上限為 ${s(p, 'max')} MB。`,
   'bot.start': '嗨！我用 ComfyUI 把文字和圖片變成新圖片。試試 /imagine 雪地裡的紅狐狸，或輸入 /help。',
   'bot.help_header': '指令：',
@@ -46,7 +50,8 @@ export const zhTW = {
   'bot.help_builtin': '/gallery — 你的作品 · /remix <任務> <新提示詞> — 修改後重新生成 · /cancel [任務] · /models',
   'bot.gallery_empty': '這裡還沒有作品。先試試 /imagine 吧。',
   'bot.gallery_caption': (p: P) => `你的作品 — 第 ${s(p, 'page')} / ${s(p, 'pages')} 頁。點數字即可開啟。`,
-  'bot.remix_ask': (p: P) => `✏️ 重新混合 ${s(p, 'id')}：請回覆這則訊息並輸入新的提示詞（也可以加上 --steps 30 等選項）。`,
+  'bot.remix_ask': (p: P) =>
+    `✏️ 重新混合 ${s(p, 'id')}：請回覆這則訊息並輸入新的提示詞（也可以加上 --steps 30 等選項）。`,
   'bot.button_cancel': '✖ 取消',
   'bot.button_reroll': '🎲 重抽',
   'bot.button_remix': '✏️ 重新混合',
@@ -56,7 +61,8 @@ export const zhTW = {
   'bot.models_none': 'ComfyUI 目前沒有可選擇的模型。',
   'bot.cancel_requested': (p: P) => `正在取消任務 ${s(p, 'id')}…`,
   'bot.nothing_to_cancel': '你沒有排隊或執行中的任務。',
-  'bot.status': (p: P) => `佇列：${s(p, 'waiting')} 個等待、${s(p, 'active')} 個執行中、${s(p, 'failed')} 個失敗\n線上 worker：${s(p, 'workers')}\n歷史：${s(p, 'succeeded')} 個完成、${s(p, 'failed_hist')} 個失敗、${s(p, 'cancelled')} 個取消`,
+  'bot.status': (p: P) =>
+    `佇列：${s(p, 'waiting')} 個等待、${s(p, 'active')} 個執行中、${s(p, 'failed')} 個失敗\n線上 worker：${s(p, 'workers')}\n歷史：${s(p, 'succeeded')} 個完成、${s(p, 'failed_hist')} 個失敗、${s(p, 'cancelled')} 個取消`,
   'bot.job_details': (p: P) => `${s(p, 'workflow')} · 任務 ${s(p, 'id')} · ${s(p, 'status')}\n${s(p, 'params')}`,
   'menu.gallery': '你的作品',
   'menu.remix': '修改後重新生成',
@@ -72,13 +78,16 @@ export const zhTW = {
   'discord.cannot_post': '注意：我無法在這個頻道發訊息，15 分鐘後進度將停止更新。請用 /gallery 取得結果。',
   'discord.remix_title': '重新混合',
   'discord.remix_label': '新的提示詞（也可以加上 --steps 30 等選項）',
-  'bot.file_skipped': (p: P) => `${s(p, 'name')}（${s(p, 'size')} MB）超過此處的上傳上限（${s(p, 'max')} MB），未傳送。檔案已保留：請洽管理員，或設定 PUBLIC_URL 以提供下載連結。`,
+  'bot.file_skipped': (p: P) =>
+    `${s(p, 'name')}（${s(p, 'size')} MB）超過此處的上傳上限（${s(p, 'max')} MB），未傳送。檔案已保留：請洽管理員，或設定 PUBLIC_URL 以提供下載連結。`,
   'discord.gallery_pick': '開啟一個任務…',
   'input.missing_audio': (p: P) => `這個指令需要音訊（${s(p, 'name')}）：隨指令傳送語音訊息或音訊檔，或回覆一則音訊。`,
   'input.not_audio': '這個檔案不是我能讀取的音訊（MP3、WAV、OGG/Opus 語音、M4A 或 FLAC）。',
   'input.audio_too_long': (p: P) => `錄音太長：${s(p, 'seconds')} 秒，上限為 ${s(p, 'max')} 秒。`,
-  'error.no_capable_worker': (p: P) => `目前沒有可執行 /${s(p, 'name')} 的 GPU 伺服器在線上${p.missing ? `（需要 ${s(p, 'missing')}）` : ''}。`,
-  'bot.file_link': (p: P) => `${s(p, 'name')}（${s(p, 'size')} MB）太大，無法在這裡傳送。請下載（連結 ${s(p, 'hours')} 小時內有效）：${s(p, 'url')}`,
+  'error.no_capable_worker': (p: P) =>
+    `目前沒有可執行 /${s(p, 'name')} 的 GPU 伺服器在線上${p.missing ? `（需要 ${s(p, 'missing')}）` : ''}。`,
+  'bot.file_link': (p: P) =>
+    `${s(p, 'name')}（${s(p, 'size')} MB）太大，無法在這裡傳送。請下載（連結 ${s(p, 'hours')} 小時內有效）：${s(p, 'url')}`,
   'input.expired': (p: P) => `該任務的 ${s(p, 'name')} 已不再保留，請隨指令重新傳送。`,
   'cli.saved': (p: P) => `已將 ${s(p, 'count')} 個檔案存到 ${s(p, 'dir')}`,
   'cli.cancelling': '正在取消…',

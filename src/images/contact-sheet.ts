@@ -19,27 +19,49 @@ export async function contactSheet(items: SheetItem[], columns = 3, TILE = 256):
       let tile: Buffer;
       try {
         if (!item.file) throw new Error('no image');
-        tile = await sharp(item.file, { limitInputPixels: 50_000_000 }).resize(TILE, TILE, { fit: 'cover' }).png().toBuffer();
+        tile = await sharp(item.file, { limitInputPixels: 50_000_000 })
+          .resize(TILE, TILE, { fit: 'cover' })
+          .png()
+          .toBuffer();
       } catch {
-        tile = await sharp({ create: { width: TILE, height: TILE, channels: 3, background: '#3a3a3a' } }).png().toBuffer();
+        tile = await sharp({ create: { width: TILE, height: TILE, channels: 3, background: '#3a3a3a' } })
+          .png()
+          .toBuffer();
       }
       const badge = Buffer.from(
         `<svg width="${TILE}" height="${TILE}"><rect x="0" y="0" width="64" height="48" rx="8" fill="#000" fill-opacity="0.65"/>` +
           `<text x="32" y="35" font-family="sans-serif" font-size="30" font-weight="bold" fill="#fff" text-anchor="middle">${i + 1}</text>` +
           `<text x="8" y="${TILE - 10}" font-family="sans-serif" font-size="16" fill="#fff">${escapeXml(item.label.slice(0, 28))}</text></svg>`,
       );
-      const labelled = await sharp(tile).composite([{ input: badge }]).png().toBuffer();
-      return { input: labelled, left: GAP + (i % columns) * (TILE + GAP), top: GAP + Math.floor(i / columns) * (TILE + GAP) };
+      const labelled = await sharp(tile)
+        .composite([{ input: badge }])
+        .png()
+        .toBuffer();
+      return {
+        input: labelled,
+        left: GAP + (i % columns) * (TILE + GAP),
+        top: GAP + Math.floor(i / columns) * (TILE + GAP),
+      };
     }),
   );
-  return sharp({ create: { width, height, channels: 3, background: '#1e1e1e' } }).composite(tiles).jpeg({ quality: 85 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#1e1e1e' } })
+    .composite(tiles)
+    .jpeg({ quality: 85 })
+    .toBuffer();
 }
 
 function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+  return s.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string,
+  );
 }
 
 /** Several results as one numbered image (2×2 for four), where a platform needs a single picture. */
 export function resultGrid(files: string[]): Promise<Buffer> {
-  return contactSheet(files.map((file) => ({ file, label: '' })), files.length === 1 ? 1 : 2, 512);
+  return contactSheet(
+    files.map((file) => ({ file, label: '' })),
+    files.length === 1 ? 1 : 2,
+    512,
+  );
 }

@@ -19,9 +19,16 @@ export async function fitPhoto(file: string, limits: PhotoLimits): Promise<Fitte
   const meta = await sharp(bytes).metadata();
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
-  if (w + h > limits.photoSideSum || Math.max(w, h) / Math.max(1, Math.min(w, h)) > limits.photoRatio) return { as: 'document' };
+  if (w + h > limits.photoSideSum || Math.max(w, h) / Math.max(1, Math.min(w, h)) > limits.photoRatio)
+    return { as: 'document' };
   if (bytes.length <= limits.photoBytes) return { as: 'photo', bytes, recompressed: false };
-  for (const [scale, quality] of [[1, 90], [1, 80], [0.75, 80], [0.5, 80], [0.35, 75]] as const) {
+  for (const [scale, quality] of [
+    [1, 90],
+    [1, 80],
+    [0.75, 80],
+    [0.5, 80],
+    [0.35, 75],
+  ] as const) {
     const out = await sharp(bytes)
       .resize({ width: Math.round(w * scale), withoutEnlargement: true })
       .flatten({ background: '#ffffff' })

@@ -7,7 +7,10 @@ import { sniffImage } from './sniff.js';
  * A user's image → a bounded, upright PNG without metadata. The type comes from the bytes (sharp reads the
  * header), never from a file name; decoding stops above MAX_INPUT_PIXELS; GIFs give their first frame.
  */
-export async function normalizeImage(bytes: Buffer, opts: { maxSide: number; maxPixels?: number }): Promise<{ png: Buffer; width: number; height: number }> {
+export async function normalizeImage(
+  bytes: Buffer,
+  opts: { maxSide: number; maxPixels?: number },
+): Promise<{ png: Buffer; width: number; height: number }> {
   const maxPixels = opts.maxPixels ?? MAX_INPUT_PIXELS;
   if (!sniffImage(bytes)) throw new UserError('input.not_image');
   let width = 0;
@@ -20,7 +23,8 @@ export async function normalizeImage(bytes: Buffer, opts: { maxSide: number; max
   } catch (err) {
     throw new UserError('input.corrupt_image', {}, { cause: err });
   }
-  if (width * height > maxPixels) throw new UserError('input.too_many_pixels', { width, height, max: Math.round(maxPixels / 1e6) });
+  if (width * height > maxPixels)
+    throw new UserError('input.too_many_pixels', { width, height, max: Math.round(maxPixels / 1e6) });
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
       .rotate() // apply EXIF orientation; the output carries no metadata

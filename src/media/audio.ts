@@ -26,7 +26,9 @@ export async function checkAudio(bytes: Buffer, maxSeconds: number): Promise<{ e
     throw new UserError('input.not_audio');
   }
   const ext = CONTAINERS.find(([re]) => re.test(container ?? ''))?.[1];
-  if (!ext || seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) throw new UserError('input.not_audio');
-  if (seconds > maxSeconds) throw new UserError('input.audio_too_long', { seconds: Math.ceil(seconds), max: maxSeconds });
+  if (!ext || seconds === undefined || !Number.isFinite(seconds) || seconds <= 0)
+    throw new UserError('input.not_audio');
+  if (seconds > maxSeconds)
+    throw new UserError('input.audio_too_long', { seconds: Math.ceil(seconds), max: maxSeconds });
   return { ext, seconds };
 }

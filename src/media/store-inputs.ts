@@ -12,7 +12,12 @@ import { checkAudio } from './audio.js';
  * Checks and stores the media a command brought (bytes by param name) under STORAGE_DIR/inputs with names we
  * generate, and puts those names into the params. Used by every frontend; a missing required file is refused here.
  */
-export async function storeInputs(workflow: Workflow, params: Record<string, unknown>, media: Record<string, Buffer>, storage: Storage): Promise<Record<string, unknown>> {
+export async function storeInputs(
+  workflow: Workflow,
+  params: Record<string, unknown>,
+  media: Record<string, Buffer>,
+  storage: Storage,
+): Promise<Record<string, unknown>> {
   const out = { ...params };
   for (const p of workflow.manifest.params) {
     if (p.type !== 'image' && p.type !== 'audio') continue;
@@ -23,7 +28,8 @@ export async function storeInputs(workflow: Workflow, params: Record<string, unk
         if (!existsSync(storage.inputPath(String(out[p.name])))) throw new UserError('input.expired', { name: p.name });
         continue;
       }
-      if (p.required) throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', { name: p.name });
+      if (p.required)
+        throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', { name: p.name });
       continue;
     }
     let data: Buffer;

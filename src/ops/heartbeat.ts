@@ -7,14 +7,34 @@ import { heartbeatKey } from '../queue/names.js';
 export const HEARTBEAT_EVERY_MS = 10_000;
 export const HEARTBEAT_TTL_S = 30;
 
-export function startHeartbeat(deps: { redis: Redis; prefix: string; workerId: string; comfyUrl: string; logger: Logger }) {
+export function startHeartbeat(deps: {
+  redis: Redis;
+  prefix: string;
+  workerId: string;
+  comfyUrl: string;
+  logger: Logger;
+}) {
   const key = heartbeatKey(deps.prefix, deps.workerId);
   const startedAt = Date.now();
   let busyJobId: string | undefined;
   let capabilities: { workflows: string[]; unsupported: Record<string, string> } = { workflows: [], unsupported: {} };
   const beat = () =>
     deps.redis
-      .set(key, JSON.stringify({ id: deps.workerId, comfyUrl: deps.comfyUrl, host: hostname(), pid: process.pid, startedAt, busyJobId, ...capabilities, at: Date.now() }), 'EX', HEARTBEAT_TTL_S)
+      .set(
+        key,
+        JSON.stringify({
+          id: deps.workerId,
+          comfyUrl: deps.comfyUrl,
+          host: hostname(),
+          pid: process.pid,
+          startedAt,
+          busyJobId,
+          ...capabilities,
+          at: Date.now(),
+        }),
+        'EX',
+        HEARTBEAT_TTL_S,
+      )
       .catch((err) => deps.logger.warn({ err }, 'heartbeat failed'));
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   timer.unref();

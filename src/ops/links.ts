@@ -23,7 +23,8 @@ export function loadLinkSecret(storageDir: string): Buffer {
 }
 
 export function createLinkSigner(deps: { secret: Buffer; publicUrl: string; ttlMs: number }): LinkSigner {
-  const sign = (rel: string, exp: number) => createHmac('sha256', deps.secret).update(`${rel}\n${exp}`).digest('base64url');
+  const sign = (rel: string, exp: number) =>
+    createHmac('sha256', deps.secret).update(`${rel}\n${exp}`).digest('base64url');
   return {
     url(rel, now = Date.now()) {
       const exp = Math.floor((now + deps.ttlMs) / 1000);

@@ -9,7 +9,14 @@ import type { Storage } from '../storage.js';
  * OUTPUT_RETENTION_D (30 days); a job whose outputs are deleted is soft-deleted in history (the row stays, marked).
  * Runs at start and hourly in the process that owns the history database.
  */
-export async function sweepStorage(deps: { storage: Storage; repo: JobsRepo; logger: Logger; inputMaxAgeMs: number; outputMaxAgeMs: number; now?: number }) {
+export async function sweepStorage(deps: {
+  storage: Storage;
+  repo: JobsRepo;
+  logger: Logger;
+  inputMaxAgeMs: number;
+  outputMaxAgeMs: number;
+  now?: number;
+}) {
   const now = deps.now ?? Date.now();
   let inputs = 0;
   let outputs = 0;

@@ -48,7 +48,16 @@ export const progressEventSchema = z.object({
 });
 export type ProgressEvent = z.infer<typeof progressEventSchema>;
 
-export const failureKinds = ['rejected', 'execution', 'cancelled', 'timeout', 'invalid', 'unavailable', 'lost', 'internal'] as const;
+export const failureKinds = [
+  'rejected',
+  'execution',
+  'cancelled',
+  'timeout',
+  'invalid',
+  'unavailable',
+  'lost',
+  'internal',
+] as const;
 export const failureSchema = z.object({
   kind: z.enum(failureKinds),
   message: z.string(),

@@ -21,7 +21,12 @@ export interface JobEvents {
 }
 
 /** One QueueEvents reader per workflow queue (each needs its own blocking connection), fanned out by job id. */
-export function createJobEvents(deps: { connection: () => Redis; prefix: string; workflows: Iterable<string>; logger: Logger }): JobEvents {
+export function createJobEvents(deps: {
+  connection: () => Redis;
+  prefix: string;
+  workflows: Iterable<string>;
+  logger: Logger;
+}): JobEvents {
   const log = deps.logger.child({ module: 'job-events' });
   const watchers = new Map<string, JobEventHandlers>();
   const call = (jobId: string, fn: (h: JobEventHandlers) => void) => {

@@ -19,7 +19,10 @@ export interface Producer {
   positions(workflows: Iterable<string>): Promise<Map<string, number>>;
   /** 'removed' when it was still waiting, 'signalled' when a worker was asked to abort it, 'gone' when finished or unknown. */
   cancel(jobId: string, workflow: string): Promise<'removed' | 'signalled' | 'gone'>;
-  state(jobId: string, workflow: string): Promise<{ state: string; result?: GenerationResult; failedReason?: string } | undefined>;
+  state(
+    jobId: string,
+    workflow: string,
+  ): Promise<{ state: string; result?: GenerationResult; failedReason?: string } | undefined>;
   /** Workers whose heartbeat is fresh. */
   onlineWorkers(): Promise<WorkerInfo[]>;
   /** Job counts summed over every workflow queue. */
@@ -43,7 +46,10 @@ export function createProducer(deps: ProducerDeps): Producer {
     let q = queues.get(workflow);
     if (!q) {
       const name = generateQueue(workflow);
-      q = { queue: new Queue(name, { connection: redis, prefix }), events: new QueueEventsProducer(name, { connection: redis, prefix }) };
+      q = {
+        queue: new Queue(name, { connection: redis, prefix }),
+        events: new QueueEventsProducer(name, { connection: redis, prefix }),
+      };
       queues.set(workflow, q);
     }
     return q;
@@ -55,7 +61,7 @@ export function createProducer(deps: ProducerDeps): Producer {
     for (const wf of new Set(workflows)) {
       // Oldest first; prioritized jobs (fair queues, later) run before plain waiting ones.
       const jobs = await of(wf).queue.getJobs(['prioritized', 'waiting'], 0, -1, true);
-      jobs.filter((j): j is Job => Boolean(j?.id)).forEach((j, i) => out.set(j.id as string, i));
+      for (const [i, j] of jobs.filter((x): x is Job => Boolean(x?.id)).entries()) out.set(j.id as string, i);
     }
     return out;
   }
@@ -99,7 +105,11 @@ export function createProducer(deps: ProducerDeps): Producer {
     async state(jobId, workflow) {
       const job = await of(workflow).queue.getJob(jobId);
       if (!job) return undefined;
-      return { state: await job.getState(), result: job.returnvalue as GenerationResult | undefined, failedReason: job.failedReason };
+      return {
+        state: await job.getState(),
+        result: job.returnvalue as GenerationResult | undefined,
+        failedReason: job.failedReason,
+      };
     },
 
     async onlineWorkers() {

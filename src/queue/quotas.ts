@@ -14,7 +14,12 @@ export interface Quotas {
 }
 
 export function createQuotas(deps: { redis: Redis; prefix: string; perMinute: number; maxQueued: number }): Quotas {
-  const limiter = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${deps.prefix}:rate`, points: deps.perMinute, duration: 60 });
+  const limiter = new RateLimiterRedis({
+    storeClient: deps.redis,
+    keyPrefix: `${deps.prefix}:rate`,
+    points: deps.perMinute,
+    duration: 60,
+  });
   return {
     async check(user, unfinished) {
       if (user.isAdmin) return;
@@ -22,7 +27,11 @@ export function createQuotas(deps: { redis: Redis; prefix: string; perMinute: nu
       try {
         await limiter.consume(`${user.platform}:${user.userId}`);
       } catch (err) {
-        if (err instanceof RateLimiterRes) throw new UserError('error.rate_limited', { seconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)), max: deps.perMinute });
+        if (err instanceof RateLimiterRes)
+          throw new UserError('error.rate_limited', {
+            seconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)),
+            max: deps.perMinute,
+          });
         throw err;
       }
     },

@@ -5,7 +5,14 @@ import type { Redis } from 'ioredis';
 import { ZodError } from 'zod';
 import { BindingError, applyParams } from '../comfy/apply-params.js';
 import type { ComfyClient } from '../comfy/client.js';
-import { ComfyUnavailableError, ExecutionError, InterruptedError, JobTimeoutError, PromptLostError, PromptRejectedError } from '../comfy/errors.js';
+import {
+  ComfyUnavailableError,
+  ExecutionError,
+  InterruptedError,
+  JobTimeoutError,
+  PromptLostError,
+  PromptRejectedError,
+} from '../comfy/errors.js';
 import { paramsSchemaOf } from '../comfy/params.js';
 import { createProgressTracker } from '../comfy/progress.js';
 import { runPrompt, type RunEvent } from '../comfy/run.js';
@@ -13,7 +20,14 @@ import type { ComfySocket } from '../comfy/socket.js';
 import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Logger } from '../logger.js';
 import { mediaOf, type Storage } from '../storage.js';
-import { encodeFailure, generationJobSchema, type Failure, type GenerationResult, type OutputFile, type ProgressEvent } from './contracts.js';
+import {
+  encodeFailure,
+  generationJobSchema,
+  type Failure,
+  type GenerationResult,
+  type OutputFile,
+  type ProgressEvent,
+} from './contracts.js';
 import { CANCEL_EVENT, cancelKey, generateQueue } from './names.js';
 
 /**
@@ -77,7 +91,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     const data = generationJobSchema.parse(job.data);
     if (await redis.exists(cancelKey(deps.prefix, data.jobId))) throw new InterruptedError();
     const workflow = deps.workflows.get(data.workflow);
-    if (!workflow) throw new UnrecoverableError(encodeFailure({ kind: 'invalid', message: `unknown workflow "${data.workflow}"` }));
+    if (!workflow)
+      throw new UnrecoverableError(encodeFailure({ kind: 'invalid', message: `unknown workflow "${data.workflow}"` }));
     const params = paramsSchemaOf(workflow.manifest, deps.maxPromptChars).parse(data.params) as Record<string, unknown>;
 
     // Media params name files we stored under STORAGE_DIR/inputs; ComfyUI gets them through /upload/image.
@@ -124,7 +139,14 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
 
     const run = await runPrompt(
       { client: deps.client, socket: deps.socket, logger: jlog },
-      { promptId: data.jobId, graph, signal, timeoutMs: deps.jobTimeoutMs, onEvent, pollIntervalMs: deps.pollIntervalMs },
+      {
+        promptId: data.jobId,
+        graph,
+        signal,
+        timeoutMs: deps.jobTimeoutMs,
+        onEvent,
+        pollIntervalMs: deps.pollIntervalMs,
+      },
     );
     report.flush();
 
@@ -150,11 +172,23 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     const posterRef = workflow.manifest.poster ? run.outputs[workflow.manifest.poster]?.[0] : undefined;
     if (posterRef) {
       const dest = path.join(outDir, `poster.${mediaOf(posterRef.filename).ext}`);
-      await deps.client.download(posterRef, dest).catch((err) => jlog.warn({ err }, 'could not fetch the poster frame'));
+      await deps.client
+        .download(posterRef, dest)
+        .catch((err) => jlog.warn({ err }, 'could not fetch the poster frame'));
     }
-    if (files.length === 0) throw new UnrecoverableError(encodeFailure({ kind: 'execution', message: 'the workflow finished but saved no files' }));
+    if (files.length === 0)
+      throw new UnrecoverableError(
+        encodeFailure({ kind: 'execution', message: 'the workflow finished but saved no files' }),
+      );
     jlog.info({ files: files.length, resumedFrom: run.resumedFrom, ms: Date.now() - startedAt }, 'job done');
-    return { files, comfyUrl: deps.client.baseUrl, promptId: data.jobId, startedAt, finishedAt: Date.now(), resumedFrom: run.resumedFrom };
+    return {
+      files,
+      comfyUrl: deps.client.baseUrl,
+      promptId: data.jobId,
+      startedAt,
+      finishedAt: Date.now(),
+      resumedFrom: run.resumedFrom,
+    };
   }
 
   function mapError(err: unknown, jlog: Logger, signal?: AbortSignal): Error {
@@ -168,7 +202,12 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       jlog.warn({ err, problems: err.problems }, 'ComfyUI rejected the workflow');
       const p = err.problems[0];
       // What ComfyUI said, per input (at most three), without our own wrapping.
-      const message = err.problems.length ? err.problems.slice(0, 3).map((x) => `${x.inputName ?? x.type}: ${x.details || x.message}`).join('; ') : err.reason;
+      const message = err.problems.length
+        ? err.problems
+            .slice(0, 3)
+            .map((x) => `${x.inputName ?? x.type}: ${x.details || x.message}`)
+            .join('; ')
+        : err.reason;
       return fail({ kind: 'rejected', message, node: p?.nodeId, nodeClass: p?.classType });
     }
     if (err instanceof ExecutionError) {
@@ -186,7 +225,9 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     // Retryable: ComfyUI down or restarted. BullMQ retries with backoff; the failure reason is kept structured.
     if (err instanceof ComfyUnavailableError || err instanceof PromptLostError) {
       jlog.warn({ err }, 'retryable failure');
-      return new Error(encodeFailure({ kind: err instanceof PromptLostError ? 'lost' : 'unavailable', message: err.message }));
+      return new Error(
+        encodeFailure({ kind: err instanceof PromptLostError ? 'lost' : 'unavailable', message: err.message }),
+      );
     }
     jlog.error({ err }, 'unexpected failure');
     return new Error(encodeFailure({ kind: 'internal', message: (err as Error)?.message ?? String(err) }));
@@ -212,22 +253,30 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
 
   function startFor(workflow: string) {
     const name = generateQueue(workflow);
-    const worker: Worker = new Worker(name, (job, token, signal) => exclusive(worker, () => processor(job, token, signal)), {
-      connection: connect(),
-      prefix: deps.prefix,
-      concurrency: 1,
-      // The lock is renewed every lockDuration/2 for as long as the process lives, so an hour-long job keeps it;
-      // a killed worker's job is picked up by stalled-job recovery within ~stalledInterval.
-      lockDuration: deps.lockDurationMs ?? 30_000,
-      stalledInterval: Math.round((deps.lockDurationMs ?? 30_000) / 2),
-      maxStalledCount: 3,
-    });
+    const worker: Worker = new Worker(
+      name,
+      (job, token, signal) => exclusive(worker, () => processor(job, token, signal)),
+      {
+        connection: connect(),
+        prefix: deps.prefix,
+        concurrency: 1,
+        // The lock is renewed every lockDuration/2 for as long as the process lives, so an hour-long job keeps it;
+        // a killed worker's job is picked up by stalled-job recovery within ~stalledInterval.
+        lockDuration: deps.lockDurationMs ?? 30_000,
+        stalledInterval: Math.round((deps.lockDurationMs ?? 30_000) / 2),
+        maxStalledCount: 3,
+      },
+    );
     worker.on('error', (err) => log.error({ err, workflow }, 'worker error'));
     // Cancel requests for running jobs arrive as a custom event; only the worker holding the job acts on it.
     const events = new QueueEvents(name, { connection: connect(), prefix: deps.prefix });
-    events.on(CANCEL_EVENT as 'error', ((args: { jobId: string }) => {
-      if (worker.cancelJob(args.jobId, 'cancel requested')) log.info({ jobId: args.jobId }, 'aborting job on request');
-    }) as never);
+    events.on(
+      CANCEL_EVENT as 'error',
+      ((args: { jobId: string }) => {
+        if (worker.cancelJob(args.jobId, 'cancel requested'))
+          log.info({ jobId: args.jobId }, 'aborting job on request');
+      }) as never,
+    );
     workers.set(workflow, { worker, events });
   }
 
@@ -278,10 +327,13 @@ function createThrottledReporter(job: Job, intervalMs: number, log: Logger): Rep
       return;
     }
     pending = p;
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      if (pending) send(pending);
-    }, intervalMs - (Date.now() - lastAt));
+    timer ??= setTimeout(
+      () => {
+        timer = undefined;
+        if (pending) send(pending);
+      },
+      intervalMs - (Date.now() - lastAt),
+    );
   }) as Reporter;
   fn.flush = () => {
     clearTimeout(timer);

@@ -23,7 +23,8 @@ describe('button payloads', () => {
   });
 
   it('ignores payloads we did not make', () => {
-    for (const junk of ['', 'v2:c:' + id, 'v1:c:../../etc', 'v1:u:' + id, 'v1:g:abc', 'v1:x:' + id, undefined]) expect(decodeAction(junk)).toBeUndefined();
+    for (const junk of ['', 'v2:c:' + id, 'v1:c:../../etc', 'v1:u:' + id, 'v1:g:abc', 'v1:x:' + id, undefined])
+      expect(decodeAction(junk)).toBeUndefined();
   });
 });
 

@@ -22,7 +22,9 @@ describe('Discord result delivery within the upload limit', () => {
     const jobId = randomUUID();
     mkdirSync(path.join(dir, 'outputs', jobId), { recursive: true });
     const noisy = path.join(dir, 'outputs', jobId, '01.png');
-    await sharp(randomBytes(700 * 700 * 3), { raw: { width: 700, height: 700, channels: 3 } }).png().toFile(noisy);
+    await sharp(randomBytes(700 * 700 * 3), { raw: { width: 700, height: 700, channels: 3 } })
+      .png()
+      .toFile(noisy);
     expect(statSync(noisy).size).toBeGreaterThan(400_000);
     const sink = createDiscordSink({
       rest,
@@ -38,8 +40,24 @@ describe('Discord result delivery within the upload limit', () => {
       canUpscale: false,
       logger: memoryLogger().logger,
     });
-    const file = { path: path.relative(dir, noisy), absolutePath: noisy, kind: 'image' as const, mime: 'image/png', bytes: statSync(noisy).size, node: 'save' };
-    await sink.showResult({ jobId, shortId: jobId.slice(0, 8), locale: 'en', workflow: 'imagine', params: { prompt: 'noise', seed: 1 }, files: [file], durationMs: 5000, text: 'Done' });
+    const file = {
+      path: path.relative(dir, noisy),
+      absolutePath: noisy,
+      kind: 'image' as const,
+      mime: 'image/png',
+      bytes: statSync(noisy).size,
+      node: 'save',
+    };
+    await sink.showResult({
+      jobId,
+      shortId: jobId.slice(0, 8),
+      locale: 'en',
+      workflow: 'imagine',
+      params: { prompt: 'noise', seed: 1 },
+      files: [file],
+      durationMs: 5000,
+      text: 'Done',
+    });
     const [msg] = dc.channelMessages('400000000000000009');
     expect(msg?.content).toMatch(/^<@300000000000000001> noise\nseed 1 · 0:05 · job /);
     expect(msg?.attachments.map((a) => a.filename)).toEqual(['01.jpg']);

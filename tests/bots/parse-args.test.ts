@@ -7,7 +7,15 @@ const imagine = loadWorkflows(path.resolve('workflows')).get('imagine')!.manifes
 
 describe('text arguments → workflow options', () => {
   it('splits on spaces but keeps quoted text together', () => {
-    expect(splitArgs(`a fox --negative "blurry, dark" --ar 16:9 “smart quotes”`)).toEqual(['a', 'fox', '--negative', 'blurry, dark', '--ar', '16:9', 'smart quotes']);
+    expect(splitArgs(`a fox --negative "blurry, dark" --ar 16:9 “smart quotes”`)).toEqual([
+      'a',
+      'fox',
+      '--negative',
+      'blurry, dark',
+      '--ar',
+      '16:9',
+      'smart quotes',
+    ]);
   });
 
   it('puts free text into the prompt and flags (or their aliases) into options, numbers as numbers', () => {
@@ -27,12 +35,21 @@ describe('text arguments → workflow options', () => {
 
   it('refuses media options typed as text in chats, and takes them as paths in the terminal', () => {
     const edit = loadWorkflows(path.resolve('workflows')).get('edit')!.manifest;
-    expect(() => parseWorkflowArgs(edit, ['night', '--image', 'x.png'])).toThrow(expect.objectContaining({ key: 'error.unknown_option', params: { name: 'image' } }));
-    expect(parseWorkflowArgs(edit, ['night', '--image', './x.png'], { allowMedia: true })).toEqual({ instruction: 'night', image: './x.png' });
+    expect(() => parseWorkflowArgs(edit, ['night', '--image', 'x.png'])).toThrow(
+      expect.objectContaining({ key: 'error.unknown_option', params: { name: 'image' } }),
+    );
+    expect(parseWorkflowArgs(edit, ['night', '--image', './x.png'], { allowMedia: true })).toEqual({
+      instruction: 'night',
+      image: './x.png',
+    });
   });
 
   it('refuses unknown flags and flags without a value', () => {
-    expect(() => parseWorkflowArgs(imagine, ['fox', '--colour', 'red'])).toThrow(expect.objectContaining({ key: 'error.unknown_option', params: { name: 'colour' } }));
-    expect(() => parseWorkflowArgs(imagine, ['fox', '--seed'])).toThrow(expect.objectContaining({ key: 'error.invalid_options' }));
+    expect(() => parseWorkflowArgs(imagine, ['fox', '--colour', 'red'])).toThrow(
+      expect.objectContaining({ key: 'error.unknown_option', params: { name: 'colour' } }),
+    );
+    expect(() => parseWorkflowArgs(imagine, ['fox', '--seed'])).toThrow(
+      expect.objectContaining({ key: 'error.invalid_options' }),
+    );
   });
 });

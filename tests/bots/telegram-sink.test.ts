@@ -35,12 +35,33 @@ describe('Telegram result delivery within limits', () => {
       maxUploadBytes: 1000,
       linkFor: (rel) => ({ url: `https://relay.example/files/${rel}?exp=1&sig=s`, hours: 24 }),
     });
-    const file = (p: string, bytes: number) => ({ path: path.relative(dir, p), absolutePath: p, kind: 'video' as const, mime: 'video/mp4', bytes, node: 'save' });
-    await sink.showResult({ jobId, shortId: jobId.slice(0, 8), locale: 'en', workflow: 'talk', params: { prompt: 'hello' }, files: [file(small, 100), file(big, 5000), { ...file(flac, 8), kind: 'audio' as const, mime: 'audio/flac' }], durationMs: 61_000, text: 'Done' });
+    const file = (p: string, bytes: number) => ({
+      path: path.relative(dir, p),
+      absolutePath: p,
+      kind: 'video' as const,
+      mime: 'video/mp4',
+      bytes,
+      node: 'save',
+    });
+    await sink.showResult({
+      jobId,
+      shortId: jobId.slice(0, 8),
+      locale: 'en',
+      workflow: 'talk',
+      params: { prompt: 'hello' },
+      files: [file(small, 100), file(big, 5000), { ...file(flac, 8), kind: 'audio' as const, mime: 'audio/flac' }],
+      durationMs: 61_000,
+      text: 'Done',
+    });
     expect(tg.callsTo('sendVideo')).toHaveLength(1);
     expect(tg.callsTo('sendAudio')).toHaveLength(1);
-    const texts = tg.botMessages(42).map((m) => m.text).filter(Boolean);
-    expect(texts[0]).toBe(`02.mp4 (0.0 MB) is too large to send here. Download it (the link works for 24 h): https://relay.example/files/outputs/${jobId}/02.mp4?exp=1&sig=s`);
+    const texts = tg
+      .botMessages(42)
+      .map((m) => m.text)
+      .filter(Boolean);
+    expect(texts[0]).toBe(
+      `02.mp4 (0.0 MB) is too large to send here. Download it (the link works for 24 h): https://relay.example/files/outputs/${jobId}/02.mp4?exp=1&sig=s`,
+    );
     expect(texts.at(-1)).toMatch(/^hello\nseed – · 1:01 · job /);
   });
 });

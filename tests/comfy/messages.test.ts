@@ -26,8 +26,12 @@ describe('ComfyUI WebSocket frames', () => {
   });
 
   it('parses known messages, tolerates new fields and ignores unknown types', () => {
-    expect(parseTextFrame('{"type":"progress","data":{"value":3,"max":20,"prompt_id":"p","node":"3","extra":1}}')).toMatchObject({ type: 'progress', data: { value: 3, max: 20 } });
-    expect(parseTextFrame('{"type":"executing","data":{"node":null,"prompt_id":"p"}}')).toMatchObject({ data: { node: null } });
+    expect(
+      parseTextFrame('{"type":"progress","data":{"value":3,"max":20,"prompt_id":"p","node":"3","extra":1}}'),
+    ).toMatchObject({ type: 'progress', data: { value: 3, max: 20 } });
+    expect(parseTextFrame('{"type":"executing","data":{"node":null,"prompt_id":"p"}}')).toMatchObject({
+      data: { node: null },
+    });
     expect(parseTextFrame('{"type":"crystools.monitor","data":{"cpu_utilization":3}}')).toBeUndefined();
     expect(parseTextFrame('{"type":"progress","data":{"value":"x"}}')).toBeUndefined();
     expect(parseTextFrame('not json')).toBeUndefined();

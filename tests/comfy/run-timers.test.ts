@@ -37,7 +37,10 @@ describe('a long job (fake time)', () => {
       ready: async () => undefined,
       subscribe: (_id, l) => ((listener = l), () => (listener = undefined)),
     });
-    const run = runPrompt({ client, socket, logger }, { promptId: 'p', graph: {}, timeoutMs: 3_600_000, pollIntervalMs: 15_000 }).catch((e) => e);
+    const run = runPrompt(
+      { client, socket, logger },
+      { promptId: 'p', graph: {}, timeoutMs: 3_600_000, pollIntervalMs: 15_000 },
+    ).catch((e) => e);
     await vi.advanceTimersByTimeAsync(0);
     listener?.({ kind: 'message', message: { type: 'execution_start', data: { prompt_id: 'p' } } });
     listener?.({ kind: 'message', message: { type: 'executing', data: { prompt_id: 'p', node: '8' } } });

@@ -12,7 +12,8 @@ import { fakeModels } from '../support/config.js';
 import { memoryLogger } from '../support/logger.js';
 
 const imagine = loadWorkflows(path.resolve('workflows')).get('imagine')!;
-const graph = (over: Record<string, unknown> = {}) => applyParams(imagine.graph, imagine.manifest, { prompt: 'a fox', seed: 1, steps: 4, ...over });
+const graph = (over: Record<string, unknown> = {}) =>
+  applyParams(imagine.graph, imagine.manifest, { prompt: 'a fox', seed: 1, steps: 4, ...over });
 
 describe('ComfyUI client and run against the protocol fake', () => {
   let comfy: FakeComfy;
@@ -42,7 +43,9 @@ describe('ComfyUI client and run against the protocol fake', () => {
   it('keeps each node_errors entry: node, class, input and message', async () => {
     const g = graph({ steps: 20000 });
     delete (g.positive as { inputs: Record<string, unknown> }).inputs.clip;
-    const err = (await client.submit(g, { promptId: randomUUID(), clientId: socket.clientId }).catch((e) => e)) as PromptRejectedError;
+    const err = (await client
+      .submit(g, { promptId: randomUUID(), clientId: socket.clientId })
+      .catch((e) => e)) as PromptRejectedError;
     expect(err.problems.map((p) => [p.nodeId, p.classType, p.type, p.inputName])).toEqual([
       ['positive', 'CLIPTextEncode', 'required_input_missing', 'clip'],
       ['sampler', 'KSampler', 'value_bigger_than_max', 'steps'],
@@ -53,13 +56,18 @@ describe('ComfyUI client and run against the protocol fake', () => {
     comfy.script({ previews: true });
     const events: RunEvent[] = [];
     const promptId = randomUUID();
-    const run = await runPrompt({ client, socket, logger }, { promptId, graph: graph(), timeoutMs: 10_000, onEvent: (e) => events.push(e) });
+    const run = await runPrompt(
+      { client, socket, logger },
+      { promptId, graph: graph(), timeoutMs: 10_000, onEvent: (e) => events.push(e) },
+    );
     expect(run.resumedFrom).toBe('submit');
     expect(run.outputs.save).toEqual([{ filename: 'imagine_00001_.png', subfolder: 'comfy-relay', type: 'output' }]);
     const kinds = events.map((e) => e.kind);
     expect(kinds[0]).toBe('started');
     expect(kinds[1]).toBe('cached');
-    expect(events.filter((e) => e.kind === 'progress').map((e) => (e as { value: number }).value)).toEqual([1, 2, 3, 4]);
+    expect(events.filter((e) => e.kind === 'progress').map((e) => (e as { value: number }).value)).toEqual([
+      1, 2, 3, 4,
+    ]);
     const previews = events.filter((e) => e.kind === 'preview');
     expect(previews).toHaveLength(4);
     expect(previews[0]).toMatchObject({ frame: { mime: 'image/jpeg', promptId, nodeId: 'sampler' } });
@@ -67,11 +75,20 @@ describe('ComfyUI client and run against the protocol fake', () => {
   });
 
   it('gets the old files back from a fully cached resubmission (no new files written)', async () => {
-    const first = await runPrompt({ client, socket, logger }, { promptId: randomUUID(), graph: graph(), timeoutMs: 10_000 });
+    const first = await runPrompt(
+      { client, socket, logger },
+      { promptId: randomUUID(), graph: graph(), timeoutMs: 10_000 },
+    );
     const events: RunEvent[] = [];
-    const second = await runPrompt({ client, socket, logger }, { promptId: randomUUID(), graph: graph(), timeoutMs: 10_000, onEvent: (e) => events.push(e) });
+    const second = await runPrompt(
+      { client, socket, logger },
+      { promptId: randomUUID(), graph: graph(), timeoutMs: 10_000, onEvent: (e) => events.push(e) },
+    );
     expect(second.outputs.save).toEqual(first.outputs.save);
-    expect(events.find((e) => e.kind === 'cached')).toEqual({ kind: 'cached', nodes: ['ckpt', 'positive', 'negative', 'latent', 'sampler', 'decode', 'save'] });
+    expect(events.find((e) => e.kind === 'cached')).toEqual({
+      kind: 'cached',
+      nodes: ['ckpt', 'positive', 'negative', 'latent', 'sampler', 'decode', 'save'],
+    });
     expect(events.some((e) => e.kind === 'progress')).toBe(false);
   });
 
@@ -86,7 +103,9 @@ describe('ComfyUI client and run against the protocol fake', () => {
   it('gives up after the timeout, says how long it waited and interrupts the prompt', async () => {
     comfy.script({ holdAt: 'decode' });
     const promptId = randomUUID();
-    const err = await runPrompt({ client, socket, logger }, { promptId, graph: graph(), timeoutMs: 400 }).catch((e) => e);
+    const err = await runPrompt({ client, socket, logger }, { promptId, graph: graph(), timeoutMs: 400 }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(JobTimeoutError);
     expect(err.message).toMatch(/^gave up after waiting 0 s \(last node: decode\)$/);
     expect(comfy.requests.filter((r) => r.path === '/interrupt').map((r) => r.body)).toEqual([{ prompt_id: promptId }]);
@@ -95,7 +114,8 @@ describe('ComfyUI client and run against the protocol fake', () => {
   it('reads the pending queue in run order although ComfyUI lists it in heap order', async () => {
     comfy.script({ holdAt: 'sampler' });
     const ids = [randomUUID(), randomUUID(), randomUUID()];
-    for (const id of ids) await client.submit(graph({ seed: Math.random() * 1000 | 0 }), { promptId: id, clientId: socket.clientId });
+    for (const id of ids)
+      await client.submit(graph({ seed: (Math.random() * 1000) | 0 }), { promptId: id, clientId: socket.clientId });
     await new Promise((r) => setTimeout(r, 50));
     const q = await client.queue();
     expect(q.running).toEqual([ids[0]]);

@@ -19,7 +19,14 @@ describe('every workflow end to end through the CLI (real Redis, worker, SQLite;
     comfy = await startFakeComfy({ models: fakeModels, customNodes: true });
     const cfg = testConfig();
     dir = cfg.storageDir;
-    env = { REDIS_URL: cfg.redisUrl as string, STORAGE_DIR: dir, QUEUE_PREFIX: cfg.queuePrefix, COMFY_URL: comfy.url, LOG_LEVEL: 'silent', PROGRESS_INTERVAL_S: '0.5' };
+    env = {
+      REDIS_URL: cfg.redisUrl as string,
+      STORAGE_DIR: dir,
+      QUEUE_PREFIX: cfg.queuePrefix,
+      COMFY_URL: comfy.url,
+      LOG_LEVEL: 'silent',
+      PROGRESS_INTERVAL_S: '0.5',
+    };
   });
   afterEach(async () => comfy.close());
 
@@ -34,8 +41,14 @@ describe('every workflow end to end through the CLI (real Redis, worker, SQLite;
     const code = await runCli(args, env, { out, err });
     return { code, out: out.text(), err: err.text() };
   };
-  const lastPrompt = () => (comfy.requests.filter((r) => r.path === '/prompt').at(-1)!.body as { prompt: Prompt }).prompt;
-  const lastJob = () => createJobsRepo({ db: openDb(path.join(dir, 'history.db')) }).page({ platform: 'cli', userId: process.env.USER ?? 'local' }, 0, 1).items[0]!;
+  const lastPrompt = () =>
+    (comfy.requests.filter((r) => r.path === '/prompt').at(-1)!.body as { prompt: Prompt }).prompt;
+  const lastJob = () =>
+    createJobsRepo({ db: openDb(path.join(dir, 'history.db')) }).page(
+      { platform: 'cli', userId: process.env.USER ?? 'local' },
+      0,
+      1,
+    ).items[0]!;
 
   it('edit: the image is normalized, uploaded and wired into LoadImage', async () => {
     const r = await run('edit', 'make it night', '--image', await file('in.jpg', png(300, 200)));
@@ -45,14 +58,33 @@ describe('every workflow end to end through the CLI (real Redis, worker, SQLite;
   });
 
   it('faceswap: face and target go to the ReActor node', async () => {
-    const r = await run('faceswap', '--face', await file('face.png', png(128, 128, '#ffccaa')), '--target', await file('group.png', png(640, 480)), '--restore', 'off');
+    const r = await run(
+      'faceswap',
+      '--face',
+      await file('face.png', png(128, 128, '#ffccaa')),
+      '--target',
+      await file('group.png', png(640, 480)),
+      '--restore',
+      'off',
+    );
     expect(r.code).toBe(0);
     const p = lastPrompt();
-    expect(p.swap?.inputs).toMatchObject({ input_image: ['target', 0], source_image: ['face', 0], face_restore_model: 'none' });
+    expect(p.swap?.inputs).toMatchObject({
+      input_image: ['target', 0],
+      source_image: ['face', 0],
+      face_restore_model: 'none',
+    });
   });
 
   it('blend with two pictures leaves the optional third and fourth out of the graph', async () => {
-    const r = await run('blend', 'the cat wearing the hat', '--image1', await file('cat.png', png(200, 200)), '--image2', await file('hat.png', png(100, 100)));
+    const r = await run(
+      'blend',
+      'the cat wearing the hat',
+      '--image1',
+      await file('cat.png', png(200, 200)),
+      '--image2',
+      await file('hat.png', png(100, 100)),
+    );
     expect(r.code).toBe(0);
     const p = lastPrompt();
     expect(p.image3).toBeUndefined();
@@ -63,7 +95,16 @@ describe('every workflow end to end through the CLI (real Redis, worker, SQLite;
   });
 
   it('sketch with light lines skips the inversion', async () => {
-    const r = await run('sketch', 'a castle', '--sketch', await file('s.png', png(256, 256, '#000000')), '--lines', 'light', '--ar', '4:3');
+    const r = await run(
+      'sketch',
+      'a castle',
+      '--sketch',
+      await file('s.png', png(256, 256, '#000000')),
+      '--lines',
+      'light',
+      '--ar',
+      '4:3',
+    );
     expect(r.code).toBe(0);
     const p = lastPrompt();
     expect(p.apply?.inputs.image).toEqual(['sketch', 0]);
@@ -71,7 +112,15 @@ describe('every workflow end to end through the CLI (real Redis, worker, SQLite;
   });
 
   it('talk: portrait and voice in, an MP4 with the voice out', async () => {
-    const r = await run('talk', '--portrait', await file('me.png', png(512, 512)), '--audio', await file('hello.wav', wav(3)), '--seconds', '10');
+    const r = await run(
+      'talk',
+      '--portrait',
+      await file('me.png', png(512, 512)),
+      '--audio',
+      await file('hello.wav', wav(3)),
+      '--seconds',
+      '10',
+    );
     expect(r.code).toBe(0);
     const p = lastPrompt();
     expect(p.voice?.inputs.audio).toMatch(/^relay-[0-9a-f-]{36}-audio\.wav$/);
@@ -93,10 +142,22 @@ describe('every workflow end to end through the CLI (real Redis, worker, SQLite;
 
   it('refuses audio that is not audio, or too long, naming the limit', async () => {
     const portrait = await file('me.png', png());
-    const notAudio = await run('talk', '--portrait', portrait, '--audio', await file('x.wav', Buffer.from('this is text, not sound')));
-    expect([notAudio.code, notAudio.err.trim().split('\n').at(-1)]).toEqual([2, '✘ That file is not audio I can read (MP3, WAV, OGG/Opus voice, M4A or FLAC).']);
+    const notAudio = await run(
+      'talk',
+      '--portrait',
+      portrait,
+      '--audio',
+      await file('x.wav', Buffer.from('this is text, not sound')),
+    );
+    expect([notAudio.code, notAudio.err.trim().split('\n').at(-1)]).toEqual([
+      2,
+      '✘ That file is not audio I can read (MP3, WAV, OGG/Opus voice, M4A or FLAC).',
+    ]);
     const long = await run('talk', '--portrait', portrait, '--audio', await file('long.wav', wav(61)));
-    expect([long.code, long.err.trim().split('\n').at(-1)]).toEqual([2, '✘ That recording is too long: 61 s, at most 60 s.']);
+    expect([long.code, long.err.trim().split('\n').at(-1)]).toEqual([
+      2,
+      '✘ That recording is too long: 61 s, at most 60 s.',
+    ]);
     expect(comfy.submissions()).toBe(0);
   });
 });

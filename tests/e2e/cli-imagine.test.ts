@@ -18,7 +18,14 @@ describe('npm run cli -- imagine (end to end: CLI → real Redis → worker → 
     comfy = await startFakeComfy({ models: fakeModels });
     const cfg = testConfig();
     storage = cfg.storageDir;
-    env = { REDIS_URL: cfg.redisUrl as string, STORAGE_DIR: storage, QUEUE_PREFIX: cfg.queuePrefix, COMFY_URL: comfy.url, LOG_LEVEL: 'silent', PROGRESS_INTERVAL_S: '0.5' };
+    env = {
+      REDIS_URL: cfg.redisUrl as string,
+      STORAGE_DIR: storage,
+      QUEUE_PREFIX: cfg.queuePrefix,
+      COMFY_URL: comfy.url,
+      LOG_LEVEL: 'silent',
+      PROGRESS_INTERVAL_S: '0.5',
+    };
   });
   afterEach(async () => {
     await comfy.close();
@@ -30,7 +37,11 @@ describe('npm run cli -- imagine (end to end: CLI → real Redis → worker → 
     const out = captureStream();
     const err = captureStream();
     const outDir = path.join(storage, 'mine');
-    const code = await runCli(['imagine', 'a red fox in snow', '--count', '2', '--aspect', '16:9', '--out', outDir], env, { out, err });
+    const code = await runCli(
+      ['imagine', 'a red fox in snow', '--count', '2', '--aspect', '16:9', '--out', outDir],
+      env,
+      { out, err },
+    );
     expect(err.text()).toContain('No worker is online');
     expect(code).toBe(0);
     const copied = readdirSync(outDir).sort();
@@ -48,7 +59,10 @@ describe('npm run cli -- imagine (end to end: CLI → real Redis → worker → 
     expect(out.text()).toContain('Done in');
 
     // What ComfyUI received: our prompt_id (= job id), our seed, the aspect's size.
-    const submitted = comfy.requests.find((r) => r.path === '/prompt')?.body as { prompt_id: string; prompt: Record<string, { inputs: Record<string, unknown> }> };
+    const submitted = comfy.requests.find((r) => r.path === '/prompt')?.body as {
+      prompt_id: string;
+      prompt: Record<string, { inputs: Record<string, unknown> }>;
+    };
     expect(submitted.prompt_id).toBe(job?.id);
     expect(submitted.prompt.sampler?.inputs.seed).toBe(job?.params.seed);
     expect(submitted.prompt.latent?.inputs).toMatchObject({ width: 768, height: 432, batch_size: 2 });
@@ -56,9 +70,14 @@ describe('npm run cli -- imagine (end to end: CLI → real Redis → worker → 
 
   it('reports a model ComfyUI does not have as a clear, non-retried failure naming node and input', async () => {
     const out = captureStream();
-    const code = await runCli(['imagine', 'a fox', '--model', 'missing.safetensors'], env, { out, err: captureStream() });
+    const code = await runCli(['imagine', 'a fox', '--model', 'missing.safetensors'], env, {
+      out,
+      err: captureStream(),
+    });
     expect(code).toBe(1);
-    expect(out.text()).toMatch(/ComfyUI refused the workflow at node ckpt \(CheckpointLoaderSimple\).*ckpt_name.*missing\.safetensors/s);
+    expect(out.text()).toMatch(
+      /ComfyUI refused the workflow at node ckpt \(CheckpointLoaderSimple\).*ckpt_name.*missing\.safetensors/s,
+    );
     expect(comfy.submissions()).toBe(1); // not retried
     const [job] = history().page({ platform: 'cli', userId: process.env.USER ?? 'local' }, 0, 1).items;
     expect(job?.status).toBe('failed');
@@ -67,7 +86,11 @@ describe('npm run cli -- imagine (end to end: CLI → real Redis → worker → 
 
   it('refuses bad options before anything is queued, in the user’s language', async () => {
     const err = captureStream();
-    const code = await runCli(['imagine', 'x'.repeat(1001)], { ...env, LANG: 'zh_TW.UTF-8' }, { out: captureStream(), err });
+    const code = await runCli(
+      ['imagine', 'x'.repeat(1001)],
+      { ...env, LANG: 'zh_TW.UTF-8' },
+      { out: captureStream(), err },
+    );
     expect(code).toBe(2);
     expect(err.text()).toContain('提示詞太長：1001 個字元，上限為 1000');
     const err2 = captureStream();
@@ -83,7 +106,11 @@ describe('npm run cli on its own (no REDIS_URL, no worker running)', () => {
     try {
       const storage = testConfig().storageDir;
       const out = captureStream();
-      const code = await runCli(['imagine', 'a fox'], { STORAGE_DIR: storage, COMFY_URL: comfy.url, LOG_LEVEL: 'silent', PROGRESS_INTERVAL_S: '0.5' }, { out, err: captureStream() });
+      const code = await runCli(
+        ['imagine', 'a fox'],
+        { STORAGE_DIR: storage, COMFY_URL: comfy.url, LOG_LEVEL: 'silent', PROGRESS_INTERVAL_S: '0.5' },
+        { out, err: captureStream() },
+      );
       expect(code).toBe(0);
       expect(out.text()).toMatch(/outputs\/[0-9a-f-]{36}\/01\.png/);
       // The embedded server announced itself while running and is gone afterwards.
@@ -101,12 +128,20 @@ describe('npm run cli -- doctor', () => {
     try {
       const cfg = testConfig();
       const out = captureStream();
-      const code = await runCli(['doctor'], { REDIS_URL: cfg.redisUrl as string, COMFY_URL: comfy.url, STORAGE_DIR: cfg.storageDir, LOG_LEVEL: 'silent' }, { out, err: captureStream() });
+      const code = await runCli(
+        ['doctor'],
+        { REDIS_URL: cfg.redisUrl as string, COMFY_URL: comfy.url, STORAGE_DIR: cfg.storageDir, LOG_LEVEL: 'silent' },
+        { out, err: captureStream() },
+      );
       expect(code).toBe(1);
       const lines = out.text().trim().split('\n');
       expect(lines[0]).toMatch(/^✔ Redis reachable \(redis:\/\/127\.0\.0\.1:\d+, v[\d.]+\)$/);
-      expect(lines[1]).toBe(`✔ ComfyUI ${comfy.url} reachable (version 0.3.64, cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync)`);
-      expect(lines).toContain(`✘ imagine on ${comfy.url}: model "v1-5-pruned-emaonly.safetensors" (ckpt.ckpt_name) is not installed`);
+      expect(lines[1]).toBe(
+        `✔ ComfyUI ${comfy.url} reachable (version 0.3.64, cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync)`,
+      );
+      expect(lines).toContain(
+        `✘ imagine on ${comfy.url}: model "v1-5-pruned-emaonly.safetensors" (ckpt.ckpt_name) is not installed`,
+      );
     } finally {
       await comfy.close();
     }
@@ -115,8 +150,19 @@ describe('npm run cli -- doctor', () => {
   it('says plainly when ComfyUI is unreachable', async () => {
     const cfg = testConfig();
     const out = captureStream();
-    const code = await runCli(['doctor'], { REDIS_URL: cfg.redisUrl as string, COMFY_URL: 'http://127.0.0.1:9', STORAGE_DIR: cfg.storageDir, LOG_LEVEL: 'silent' }, { out, err: captureStream() });
+    const code = await runCli(
+      ['doctor'],
+      {
+        REDIS_URL: cfg.redisUrl as string,
+        COMFY_URL: 'http://127.0.0.1:9',
+        STORAGE_DIR: cfg.storageDir,
+        LOG_LEVEL: 'silent',
+      },
+      { out, err: captureStream() },
+    );
     expect(code).toBe(1);
-    expect(out.text()).toMatch(/✘ ComfyUI http:\/\/127\.0\.0\.1:9 not reachable: ComfyUI at http:\/\/127\.0\.0\.1:9 unavailable: GET \/system_stats: fetch failed/);
+    expect(out.text()).toMatch(
+      /✘ ComfyUI http:\/\/127\.0\.0\.1:9 not reachable: ComfyUI at http:\/\/127\.0\.0\.1:9 unavailable: GET \/system_stats: fetch failed/,
+    );
   });
 });

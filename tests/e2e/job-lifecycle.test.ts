@@ -23,7 +23,12 @@ describe('job lifecycle through the real queue, worker and history', () => {
 
   it('cancels a job still waiting in the queue: removed, never sent to ComfyUI, row cancelled', async () => {
     const rec = recordingSink();
-    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox' }, requester, sink: rec.sink });
+    const job = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'a fox' },
+      requester,
+      sink: rec.sink,
+    });
     expect(job.position).toBe(0);
     const { outcome } = await pipeline.tracker.cancel(job.shortId, { platform: 'telegram', userId: '42' });
     expect(outcome).toBe('removed');
@@ -39,7 +44,12 @@ describe('job lifecycle through the real queue, worker and history', () => {
     comfy.script({ holdAt: 'sampler' });
     await pipeline.startWorker(comfy.url);
     const rec = recordingSink();
-    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox' }, requester, sink: rec.sink });
+    const job = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'a fox' },
+      requester,
+      sink: rec.sink,
+    });
     await until(() => comfy.isHolding(), 'ComfyUI to reach the sampler');
     await until(() => pipeline.repo.get(job.jobId)?.status === 'running', 'row to be running');
     const { outcome } = await pipeline.tracker.cancel(job.jobId, { platform: 'telegram', userId: '42' });
@@ -47,13 +57,24 @@ describe('job lifecycle through the real queue, worker and history', () => {
     await job.done;
     expect(rec.failures.map((f) => f.text)).toEqual(['Cancelled.']);
     expect(pipeline.repo.get(job.jobId)?.status).toBe('cancelled');
-    expect(comfy.requests.filter((r) => r.path === '/interrupt').map((r) => r.body)).toContainEqual({ prompt_id: job.jobId });
+    expect(comfy.requests.filter((r) => r.path === '/interrupt').map((r) => r.body)).toContainEqual({
+      prompt_id: job.jobId,
+    });
   });
 
   it('nobody can cancel another user’s job', async () => {
-    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox' }, requester, sink: recordingSink().sink });
-    await expect(pipeline.tracker.cancel(job.shortId, { platform: 'telegram', userId: '7' })).rejects.toMatchObject({ key: 'error.job_not_found' });
-    await expect(pipeline.tracker.cancel(job.shortId, { platform: 'discord', userId: '42' })).rejects.toMatchObject({ key: 'error.job_not_found' });
+    const job = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'a fox' },
+      requester,
+      sink: recordingSink().sink,
+    });
+    await expect(pipeline.tracker.cancel(job.shortId, { platform: 'telegram', userId: '7' })).rejects.toMatchObject({
+      key: 'error.job_not_found',
+    });
+    await expect(pipeline.tracker.cancel(job.shortId, { platform: 'discord', userId: '42' })).rejects.toMatchObject({
+      key: 'error.job_not_found',
+    });
     expect((await pipeline.producer.state(job.jobId, 'imagine'))?.state).toBe('waiting');
   });
 
@@ -61,7 +82,12 @@ describe('job lifecycle through the real queue, worker and history', () => {
     comfy.script({ dropSocketsAtStep: 3, stepDelayMs: 30 });
     const worker = await pipeline.startWorker(comfy.url);
     const rec = recordingSink();
-    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox', steps: 10 }, requester, sink: rec.sink });
+    const job = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'a fox', steps: 10 },
+      requester,
+      sink: rec.sink,
+    });
     await job.done;
     expect(rec.failures).toEqual([]);
     expect(rec.results[0]?.files).toHaveLength(1);
@@ -72,27 +98,53 @@ describe('job lifecycle through the real queue, worker and history', () => {
   });
 
   it('reports a node failure with the node, its class and the exception, without retrying', async () => {
-    comfy.script({ failAt: 'sampler', exceptionType: 'torch.OutOfMemoryError', exceptionMessage: 'Allocation on device' });
+    comfy.script({
+      failAt: 'sampler',
+      exceptionType: 'torch.OutOfMemoryError',
+      exceptionMessage: 'Allocation on device',
+    });
     await pipeline.startWorker(comfy.url);
     const rec = recordingSink();
-    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox' }, requester, sink: rec.sink });
+    const job = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'a fox' },
+      requester,
+      sink: rec.sink,
+    });
     await job.done;
-    expect(rec.failures[0]?.text).toBe('Generation failed at node sampler (KSampler): node sampler (KSampler) failed: torch.OutOfMemoryError: Allocation on device');
+    expect(rec.failures[0]?.text).toBe(
+      'Generation failed at node sampler (KSampler): node sampler (KSampler) failed: torch.OutOfMemoryError: Allocation on device',
+    );
     expect(comfy.submissions()).toBe(1);
-    expect(pipeline.repo.get(job.jobId)).toMatchObject({ status: 'failed', error: expect.stringMatching(/^execution: /) });
+    expect(pipeline.repo.get(job.jobId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^execution: /),
+    });
   });
 
   it('shows queue positions while waiting, then live progress, then the result', async () => {
     comfy.script({ stepDelayMs: 40 });
     const first = recordingSink();
     const second = recordingSink();
-    const a = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'one', steps: 30 }, requester, sink: first.sink });
-    const b = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'two', steps: 3 }, requester, sink: second.sink });
+    const a = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'one', steps: 30 },
+      requester,
+      sink: first.sink,
+    });
+    const b = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'two', steps: 3 },
+      requester,
+      sink: second.sink,
+    });
     expect([a.position, b.position]).toEqual([0, 1]);
     await pipeline.startWorker(comfy.url);
     await Promise.all([a.done, b.done]);
     expect(second.progress[0]?.text).toMatch(/^Queued — 1 ahead of you · job [0-9a-f]{8}$/);
-    expect(first.progress.some((p) => /Generating · job .*\n[█░]+ \d+%\nstep \d+\/30 · node: KSampler/.test(p.text))).toBe(true);
+    expect(
+      first.progress.some((p) => /Generating · job .*\n[█░]+ \d+%\nstep \d+\/30 · node: KSampler/.test(p.text)),
+    ).toBe(true);
     const percents = first.progress.map((p) => p.percent);
     expect(percents).toEqual([...percents].sort((x, y) => x - y));
     expect(first.results[0]?.text).toMatch(/^Done in 0:0\d — 1 file\(s\)$/);
@@ -103,7 +155,12 @@ describe('job lifecycle through the real queue, worker and history', () => {
     comfy.script({ previews: true, stepDelayMs: 60 });
     await pipeline.startWorker(comfy.url);
     const rec = recordingSink();
-    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox', steps: 20 }, requester, sink: rec.sink });
+    const job = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'a fox', steps: 20 },
+      requester,
+      sink: rec.sink,
+    });
     await job.done;
     const withPreview = rec.progress.filter((p) => p.previewPath);
     expect(withPreview.length).toBeGreaterThan(0);
@@ -117,7 +174,12 @@ describe('job lifecycle through the real queue, worker and history', () => {
     comfy.script({ stepDelayMs: 40 });
     await pipeline.startWorker(comfy.url);
     const rec = recordingSink();
-    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox', count: 3, steps: 15 }, requester, sink: rec.sink });
+    const job = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'a fox', count: 3, steps: 15 },
+      requester,
+      sink: rec.sink,
+    });
     await job.done;
     expect(rec.results[0]?.files.map((f) => f.mime)).toEqual(['image/png', 'image/png', 'image/png']);
     expect(rec.progress.some((p) => /step \d+\/15/.test(p.text))).toBe(true);

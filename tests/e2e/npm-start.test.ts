@@ -19,7 +19,11 @@ describe('npm start without REDIS_URL', () => {
     comfy = await startFakeComfy({ models: fakeModels });
     const storage = testConfig().storageDir;
     const env = { ...process.env, STORAGE_DIR: storage, COMFY_URL: comfy.url, LOG_LEVEL: 'info', REDIS_URL: '' };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
     child.stdout.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -30,7 +34,11 @@ describe('npm start without REDIS_URL', () => {
 
       const out = captureStream();
       const err = captureStream();
-      const code = await runCli(['imagine', 'a fox'], { STORAGE_DIR: storage, COMFY_URL: comfy.url, LOG_LEVEL: 'silent', PROGRESS_INTERVAL_S: '0.5' }, { out, err });
+      const code = await runCli(
+        ['imagine', 'a fox'],
+        { STORAGE_DIR: storage, COMFY_URL: comfy.url, LOG_LEVEL: 'silent', PROGRESS_INTERVAL_S: '0.5' },
+        { out, err },
+      );
       expect(code).toBe(0);
       expect(err.text()).not.toContain('No worker is online'); // the running npm start did the work
       expect(log).toContain('"msg":"job done"');

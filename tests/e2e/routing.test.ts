@@ -29,20 +29,39 @@ describe('capability-aware routing over several ComfyUIs', () => {
     await startWorkerRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle });
     pipeline = await startPipeline(config, logger);
     const online = await pipeline.producer.onlineWorkers();
-    expect(online.find((w) => w.comfyUrl === plain.url)).toMatchObject({ unsupported: { faceswap: 'nodes ReActorFaceSwap' } });
+    expect(online.find((w) => w.comfyUrl === plain.url)).toMatchObject({
+      unsupported: { faceswap: 'nodes ReActorFaceSwap' },
+    });
     expect(online.find((w) => w.comfyUrl === reactor.url)?.workflows).toContain('faceswap');
 
     const requester = { platform: 'cli' as const, userId: 'u', locale: 'en' as const };
     const jobs = [];
     for (let i = 0; i < 3; i++) {
-      const params = await storeInputs(workflows.get('faceswap')!, {}, { face: await png(), target: await png(128, 128) }, pipeline.storage);
+      const params = await storeInputs(
+        workflows.get('faceswap')!,
+        {},
+        { face: await png(), target: await png(128, 128) },
+        pipeline.storage,
+      );
       jobs.push(await pipeline.tracker.submit({ workflow: 'faceswap', params, requester, sink: recordingSink().sink }));
-      jobs.push(await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: `fox ${i}`, steps: 6 }, requester, sink: recordingSink().sink }));
+      jobs.push(
+        await pipeline.tracker.submit({
+          workflow: 'imagine',
+          params: { prompt: `fox ${i}`, steps: 6 },
+          requester,
+          sink: recordingSink().sink,
+        }),
+      );
     }
     await Promise.all(jobs.map((j) => j.done));
     const swaps = jobs.filter((_, i) => i % 2 === 0).map((j) => j.jobId);
     expect(plain.historyIds().filter((id) => swaps.includes(id))).toEqual([]);
-    expect(reactor.historyIds().filter((id) => swaps.includes(id)).sort()).toEqual([...swaps].sort());
+    expect(
+      reactor
+        .historyIds()
+        .filter((id) => swaps.includes(id))
+        .sort(),
+    ).toEqual([...swaps].sort());
     for (const j of jobs) expect(pipeline.repo.get(j.jobId)?.status).toBe('succeeded');
   });
 });

@@ -18,7 +18,14 @@ describe('several ComfyUI instances sharing one queue', () => {
     for (const f of fakes) await pipeline.startWorker(f.url);
     const jobs = [];
     for (let i = 0; i < 6; i++) {
-      jobs.push(await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: `fox ${i}`, steps: 8 }, requester: { platform: 'cli', userId: 'u', locale: 'en' }, sink: recordingSink().sink }));
+      jobs.push(
+        await pipeline.tracker.submit({
+          workflow: 'imagine',
+          params: { prompt: `fox ${i}`, steps: 8 },
+          requester: { platform: 'cli', userId: 'u', locale: 'en' },
+          sink: recordingSink().sink,
+        }),
+      );
     }
     await Promise.all(jobs.map((j) => j.done));
     const ran = fakes.map((f) => f.historyIds());

@@ -27,11 +27,20 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     h = await startTelegramHarness();
     const { alice } = h.users;
     const voice = h.telegram.userSends(alice, h.chats.dmAlice, { voice: wav(2) });
-    const cmd = h.telegram.userSends(alice, h.chats.dmAlice, { photo: await png(256, 256), caption: '/talk --seconds 5', replyTo: voice });
+    const cmd = h.telegram.userSends(alice, h.chats.dmAlice, {
+      photo: await png(256, 256),
+      caption: '/talk --seconds 5',
+      replyTo: voice,
+    });
     await until(() => h.telegram.callsTo('sendVideo').length, 'the video', 20_000);
-    const buttons = await until(() => h.repliesTo(cmd).find((m) => m.text?.startsWith('a person')), 'the caption message');
+    const buttons = await until(
+      () => h.repliesTo(cmd).find((m) => m.text?.startsWith('a person')),
+      'the caption message',
+    );
     expect(buttons.text).toMatch(/^a person talking naturally/);
-    const prompt = h.comfy.requests.filter((r) => r.path === '/prompt').at(-1)!.body as { prompt: Record<string, { inputs: Record<string, unknown> }> };
+    const prompt = h.comfy.requests.filter((r) => r.path === '/prompt').at(-1)!.body as {
+      prompt: Record<string, { inputs: Record<string, unknown> }>;
+    };
     expect(prompt.prompt.voice?.inputs.audio).toMatch(/-audio\.wav$/);
   });
 
@@ -43,7 +52,9 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     h.telegram.userPresses(alice, result, buttonsOf(result).find((b) => b.text === '⬆️ Upscale 1')!.callback_data!);
     const up = await until(() => h.repliesTo(result).find((m) => m.photo), 'the upscaled photo', 20_000);
     expect(up.caption).toMatch(/^upscale\nseed – · /);
-    const last = h.comfy.requests.filter((r) => r.path === '/prompt').at(-1)!.body as { prompt: Record<string, { class_type: string }> };
+    const last = h.comfy.requests.filter((r) => r.path === '/prompt').at(-1)!.body as {
+      prompt: Record<string, { class_type: string }>;
+    };
     expect(last.prompt.upscale?.class_type).toBe('ImageUpscaleWithModel');
   });
 
@@ -54,7 +65,10 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     const help = await h.reply(h.telegram.userSends(alice, h.chats.dmAlice, { text: '/help' }), /^Commands:/);
     expect(help.text).toContain('--aspect/--ar 1:1 | 16:9 | 9:16 | 4:3 | 3:4 | 3:2 | 2:3');
     expect(help.text).toContain('/edit <instruction> — Change a picture with an instruction');
-    const models = await h.reply(h.telegram.userSends(alice, h.chats.dmAlice, { text: '/models' }), /^Models you can pick:/);
+    const models = await h.reply(
+      h.telegram.userSends(alice, h.chats.dmAlice, { text: '/models' }),
+      /^Models you can pick:/,
+    );
     expect(models.text).toContain('/imagine --model:\n• v1-5-pruned-emaonly.safetensors\n• dreamshaper_8.safetensors');
   });
 
@@ -67,7 +81,11 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     const progress = await until(() => h.repliesTo(cmd)[0], 'the progress message');
     await h.restartBot();
     h.comfy.release();
-    await until(() => h.telegram.message(progress.chat.id, progress.message_id)?.photo, 'the photo on the same message', 20_000);
+    await until(
+      () => h.telegram.message(progress.chat.id, progress.message_id)?.photo,
+      'the photo on the same message',
+      20_000,
+    );
     expect(h.repliesTo(cmd)).toHaveLength(1);
     expect(h.telegram.callsTo('editMessageMedia')).toHaveLength(1);
   });
@@ -79,7 +97,11 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     const { alice, bob } = h.users;
     const a = h.telegram.userSends(alice, h.chats.group, { text: '/imagine@relay_bot fox one --steps 60' });
     const b = h.telegram.userSends(bob, h.chats.group, { text: '/imagine@relay_bot fox two --steps 60' });
-    await until(() => h.repliesTo(a).some((m) => m.photo) && h.repliesTo(b).some((m) => m.photo), 'both photos', 30_000);
+    await until(
+      () => h.repliesTo(a).some((m) => m.photo) && h.repliesTo(b).some((m) => m.photo),
+      'both photos',
+      30_000,
+    );
     const toGroup = h.telegram.calls.filter((c) => c.chatId === h.chats.group.id).map((c) => c.at);
     const gaps = toGroup.slice(1).map((t, i) => t - (toGroup[i] as number));
     expect(toGroup.length).toBeGreaterThan(4);
@@ -90,8 +112,14 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
 
   it('an allowlist keeps strangers out, politely', async () => {
     h = await startTelegramHarness({ ALLOWED_USERS: 'telegram:1001' });
-    await h.reply(h.telegram.userSends(h.users.bob, h.chats.dmBob, { text: '/imagine a fox' }), /^抱歉，你無法在這裡使用這個機器人。$/);
-    await h.reply(h.telegram.userSends(h.users.alice, h.chats.dmAlice, { text: '/imagine a fox' }), /^Queued|^Generating|^Starting/);
+    await h.reply(
+      h.telegram.userSends(h.users.bob, h.chats.dmBob, { text: '/imagine a fox' }),
+      /^抱歉，你無法在這裡使用這個機器人。$/,
+    );
+    await h.reply(
+      h.telegram.userSends(h.users.alice, h.chats.dmAlice, { text: '/imagine a fox' }),
+      /^Queued|^Generating|^Starting/,
+    );
   });
 });
 
@@ -102,7 +130,10 @@ describe('capability-aware routing', () => {
   it('refuses a workflow no online GPU can run, saying what is missing', async () => {
     h = await startTelegramHarness();
     const cmd = h.telegram.userSends(h.users.alice, h.chats.dmAlice, { photo: await png(), caption: '/faceswap' });
-    await h.reply(cmd, /^No GPU server that can run \/faceswap is online right now \(it needs nodes ReActorFaceSwap\)\.$/);
+    await h.reply(
+      cmd,
+      /^No GPU server that can run \/faceswap is online right now \(it needs nodes ReActorFaceSwap\)\.$/,
+    );
     expect(h.comfy.submissions()).toBe(0);
     expect(h.role.core.repo.page({ platform: 'telegram', userId: String(h.users.alice.id) }, 0, 1).total).toBe(0);
   });

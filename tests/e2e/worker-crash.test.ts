@@ -25,19 +25,37 @@ describe('a worker killed with SIGKILL mid-job', () => {
 
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
       cwd: root,
-      env: { ...process.env, REDIS_URL: config.redisUrl, COMFY_URL: comfy.url, STORAGE_DIR: config.storageDir, QUEUE_PREFIX: config.queuePrefix, WORKER_LOCK_S: '2', LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        REDIS_URL: config.redisUrl,
+        COMFY_URL: comfy.url,
+        STORAGE_DIR: config.storageDir,
+        QUEUE_PREFIX: config.queuePrefix,
+        WORKER_LOCK_S: '2',
+        LOG_LEVEL: 'warn',
+      },
       stdio: 'ignore',
     });
     const exited = new Promise((r) => child.once('exit', r));
     const rec = recordingSink();
-    const job = await pipeline.tracker.submit({ workflow: 'imagine', params: { prompt: 'a fox' }, requester: { platform: 'cli', userId: 'u', locale: 'en' }, sink: rec.sink });
+    const job = await pipeline.tracker.submit({
+      workflow: 'imagine',
+      params: { prompt: 'a fox' },
+      requester: { platform: 'cli', userId: 'u', locale: 'en' },
+      sink: rec.sink,
+    });
     await until(() => comfy?.isHolding(), 'the child worker to start the prompt on ComfyUI', 20_000);
     child.kill('SIGKILL');
     await exited;
 
     await pipeline.startWorker(comfy.url);
     // Give the new worker time to pick the stalled job up and re-attach, then let ComfyUI finish.
-    await until(() => lines.some((l) => l.msg === 'prompt already in the ComfyUI queue; re-attaching' && l.promptId === job.jobId), 'the new worker to re-attach', 20_000);
+    await until(
+      () =>
+        lines.some((l) => l.msg === 'prompt already in the ComfyUI queue; re-attaching' && l.promptId === job.jobId),
+      'the new worker to re-attach',
+      20_000,
+    );
     comfy.release();
     await job.done;
 

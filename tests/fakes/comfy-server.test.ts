@@ -9,7 +9,21 @@ const graph = {
   '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
   '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a', clip: ['4', 1] } },
   '7': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] } },
-  '3': { class_type: 'KSampler', inputs: { seed: 1, steps: 2, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] } },
+  '3': {
+    class_type: 'KSampler',
+    inputs: {
+      seed: 1,
+      steps: 2,
+      cfg: 7,
+      sampler_name: 'euler',
+      scheduler: 'normal',
+      denoise: 1,
+      model: ['4', 0],
+      positive: ['6', 0],
+      negative: ['7', 0],
+      latent_image: ['5', 0],
+    },
+  },
   '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
   '9': { class_type: 'SaveImage', inputs: { images: ['8', 0], filename_prefix: 'ComfyUI' } },
 };
@@ -32,11 +46,19 @@ describe('fake ComfyUI', () => {
     await comfy.close();
   });
 
-  const post = (path: string, body: unknown) => fetch(comfy.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(comfy.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const waitFor = async (pred: () => boolean) => {
     for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 5));
   };
-  const typesFor = (pid: string) => messages.filter((m) => m.type === 'status' || m.data.prompt_id === pid).map((m) => (m.type === 'executing' ? `executing:${String(m.data.node)}` : m.type));
+  const typesFor = (pid: string) =>
+    messages
+      .filter((m) => m.type === 'status' || m.data.prompt_id === pid)
+      .map((m) => (m.type === 'executing' ? `executing:${String(m.data.node)}` : m.type));
 
   it('greets with status carrying the sid', () => {
     expect(messages[0]).toEqual({ type: 'status', data: { status: { exec_info: { queue_remaining: 0 } }, sid: cid } });
@@ -53,9 +75,16 @@ describe('fake ComfyUI', () => {
     expect(types.slice(-4)).toEqual(['executed', 'execution_success', 'status', 'executing:null']);
     const order = types.filter((t) => t.startsWith('executing:') && t !== 'executing:null');
     expect(order.indexOf('executing:4')).toBeLessThan(order.indexOf('executing:3'));
-    const h = (await (await fetch(`${comfy.url}/api/history/${pid}`)).json()) as Record<string, { status: { status_str: string; messages: unknown[][] } }>;
+    const h = (await (await fetch(`${comfy.url}/api/history/${pid}`)).json()) as Record<
+      string,
+      { status: { status_str: string; messages: unknown[][] } }
+    >;
     expect(h[pid]?.status.status_str).toBe('success');
-    expect(h[pid]?.status.messages.map((m) => m[0])).toEqual(['execution_start', 'execution_cached', 'execution_success']);
+    expect(h[pid]?.status.messages.map((m) => m[0])).toEqual([
+      'execution_start',
+      'execution_cached',
+      'execution_success',
+    ]);
   });
 
   it('answers {} for unknown history and 400 shapes for bad prompts', async () => {
@@ -67,9 +96,16 @@ describe('fake ComfyUI', () => {
     expect(((await badId.json()) as { error: { type: string } }).error.type).toBe('invalid_prompt_id');
     const noOut = await post('/prompt', { prompt: { '4': graph['4'] } });
     expect(((await noOut.json()) as { error: { type: string } }).error.type).toBe('prompt_no_outputs');
-    const badModel = await post('/prompt', { prompt: { ...graph, '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'x' } } } });
-    const body = (await badModel.json()) as { node_errors: Record<string, { errors: Array<{ type: string; details: string }>; class_type: string }> };
-    expect(body.node_errors['4']).toMatchObject({ class_type: 'CheckpointLoaderSimple', errors: [{ type: 'value_not_in_list', details: "ckpt_name: 'x' not in [\"m.safetensors\"]" }] });
+    const badModel = await post('/prompt', {
+      prompt: { ...graph, '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'x' } } },
+    });
+    const body = (await badModel.json()) as {
+      node_errors: Record<string, { errors: Array<{ type: string; details: string }>; class_type: string }>;
+    };
+    expect(body.node_errors['4']).toMatchObject({
+      class_type: 'CheckpointLoaderSimple',
+      errors: [{ type: 'value_not_in_list', details: 'ckpt_name: \'x\' not in ["m.safetensors"]' }],
+    });
   });
 
   it('reports an interrupt and an error as ComfyUI does', async () => {
@@ -78,15 +114,27 @@ describe('fake ComfyUI', () => {
     const a = randomUUID();
     const b = randomUUID();
     await post('/prompt', { prompt: graph, client_id: cid, prompt_id: a });
-    await post('/prompt', { prompt: { ...graph, '5': { ...graph['5'], inputs: { width: 64, height: 64, batch_size: 2 } } }, client_id: cid, prompt_id: b });
+    await post('/prompt', {
+      prompt: { ...graph, '5': { ...graph['5'], inputs: { width: 64, height: 64, batch_size: 2 } } },
+      client_id: cid,
+      prompt_id: b,
+    });
     await waitFor(() => comfy.isHolding());
     await post('/interrupt', { prompt_id: b }); // not running: a no-op
     await new Promise((r) => setTimeout(r, 30));
     expect(comfy.isHolding()).toBe(true);
     expect((await post('/interrupt', { prompt_id: a })).status).toBe(200);
     await waitFor(() => messages.some((m) => m.type === 'execution_error'));
-    expect(messages.find((m) => m.type === 'execution_interrupted')?.data).toMatchObject({ prompt_id: a, node_id: '3', node_type: 'KSampler' });
-    expect(messages.find((m) => m.type === 'execution_error')?.data).toMatchObject({ prompt_id: b, node_id: '8', exception_type: 'torch.OutOfMemoryError' });
+    expect(messages.find((m) => m.type === 'execution_interrupted')?.data).toMatchObject({
+      prompt_id: a,
+      node_id: '3',
+      node_type: 'KSampler',
+    });
+    expect(messages.find((m) => m.type === 'execution_error')?.data).toMatchObject({
+      prompt_id: b,
+      node_id: '8',
+      exception_type: 'torch.OutOfMemoryError',
+    });
   });
 
   it('serves outputs through /view by basename, type and subfolder, and refuses escapes', async () => {

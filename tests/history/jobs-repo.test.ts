@@ -28,10 +28,18 @@ describe('jobs history (real SQLite file)', () => {
     const id = randomUUID();
     repo.insert({ id, ...owner, workflow: 'imagine', params: { prompt: 'x', seed: 5 } });
     expect(repo.markRunning(id, { comfyUrl: 'http://gpu:8188' })).toBe(true);
-    const files = [{ path: `outputs/${id}/01.png`, kind: 'image' as const, mime: 'image/png', bytes: 10, node: 'save' }];
+    const files = [
+      { path: `outputs/${id}/01.png`, kind: 'image' as const, mime: 'image/png', bytes: 10, node: 'save' },
+    ];
     expect(repo.finish(id, { status: 'succeeded', outputs: files })).toBe(true);
     expect(repo.finish(id, { status: 'failed', error: 'late' })).toBe(false);
-    expect(repo.get(id)).toMatchObject({ status: 'succeeded', progress: 100, outputs: files, comfyUrl: 'http://gpu:8188', params: { prompt: 'x', seed: 5 } });
+    expect(repo.get(id)).toMatchObject({
+      status: 'succeeded',
+      progress: 100,
+      outputs: files,
+      comfyUrl: 'http://gpu:8188',
+      params: { prompt: 'x', seed: 5 },
+    });
   });
 
   it('finds a job by short id for its owner only (admins see all), never a soft-deleted one', () => {

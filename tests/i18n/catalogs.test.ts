@@ -15,7 +15,9 @@ describe('i18n', () => {
   });
 
   it('fills parameters', () => {
-    expect(t('en', 'error.prompt_too_long', { length: 1200, max: 1000 })).toBe('The prompt is too long: 1200 characters, at most 1000.');
+    expect(t('en', 'error.prompt_too_long', { length: 1200, max: 1000 })).toBe(
+      'The prompt is too long: 1200 characters, at most 1000.',
+    );
     expect(t('zh-TW', 'progress.queued', { position: 3 })).toBe('排隊中 — 前面還有 3 個');
   });
 

@@ -31,14 +31,19 @@ describe('images', () => {
   });
 
   it('keeps only the first frame of an animated GIF', async () => {
-    const frames = await sharp({ create: { width: 8, height: 16, channels: 4, background: '#f00' } }).gif().toBuffer();
+    const frames = await sharp({ create: { width: 8, height: 16, channels: 4, background: '#f00' } })
+      .gif()
+      .toBuffer();
     const out = await normalizeImage(frames, { maxSide: 100 });
     expect((await sharp(out.png).metadata()).pages ?? 1).toBe(1);
   });
 
   it('refuses a decompression bomb before decoding it', async () => {
     const bomb = await solid(8000, 8000).png({ compressionLevel: 9 }).toBuffer();
-    await expect(normalizeImage(bomb, { maxSide: 2048 })).rejects.toMatchObject({ key: 'input.too_many_pixels', params: { width: 8000, height: 8000, max: 50 } });
+    await expect(normalizeImage(bomb, { maxSide: 2048 })).rejects.toMatchObject({
+      key: 'input.too_many_pixels',
+      params: { width: 8000, height: 8000, max: 50 },
+    });
   });
 
   it('fits results to Telegram photo limits: as-is, recompressed, or a document', async () => {
@@ -51,7 +56,9 @@ describe('images', () => {
     expect(await fitPhoto(wide, telegramLimits)).toEqual({ as: 'document' });
 
     const noisy = path.join(dir, 'noisy.png');
-    await sharp(randomBytes(2400 * 2400 * 3), { raw: { width: 2400, height: 2400, channels: 3 } }).png().toFile(noisy);
+    await sharp(randomBytes(2400 * 2400 * 3), { raw: { width: 2400, height: 2400, channels: 3 } })
+      .png()
+      .toFile(noisy);
     const fitted = await fitPhoto(noisy, telegramLimits);
     expect(fitted.as).toBe('photo');
     if (fitted.as === 'photo') {
@@ -63,7 +70,12 @@ describe('images', () => {
   it('draws a numbered contact sheet, with a grey tile where a job has no image', async () => {
     const a = path.join(dir, 'a.png');
     writeFileSync(a, await solid(300, 200).png().toBuffer());
-    const sheet = await contactSheet([{ file: a, label: 'imagine · 1a2b3c4d' }, { label: 'failed' }, { file: a, label: 'x' }, { file: a, label: 'y' }]);
+    const sheet = await contactSheet([
+      { file: a, label: 'imagine · 1a2b3c4d' },
+      { label: 'failed' },
+      { file: a, label: 'x' },
+      { file: a, label: 'y' },
+    ]);
     const meta = await sharp(sheet).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 3 * 256 + 4 * 8, 2 * 256 + 3 * 8]);
   });

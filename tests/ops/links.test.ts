@@ -20,7 +20,13 @@ describe('download links for results too large for a chat', () => {
   beforeAll(async () => {
     mkdirSync(path.join(dir, 'outputs', jobId), { recursive: true });
     writeFileSync(path.join(dir, rel), Buffer.alloc(1234, 1));
-    server = await startHttpServer({ port: 0, host: '127.0.0.1', storage: createStorage(dir), signer, logger: memoryLogger().logger });
+    server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      storage: createStorage(dir),
+      signer,
+      logger: memoryLogger().logger,
+    });
     base = `http://127.0.0.1:${server.port}`;
   });
   afterAll(() => server.close());
@@ -32,7 +38,11 @@ describe('download links for results too large for a chat', () => {
 
   it('serves a file through a signed link', async () => {
     const res = await fetch(local(signer.url(rel)));
-    expect([res.status, res.headers.get('content-type'), (await res.arrayBuffer()).byteLength]).toEqual([200, 'video/mp4', 1234]);
+    expect([res.status, res.headers.get('content-type'), (await res.arrayBuffer()).byteLength]).toEqual([
+      200,
+      'video/mp4',
+      1234,
+    ]);
   });
 
   it('refuses tampered, expired and foreign links', async () => {

@@ -40,7 +40,14 @@ describe('retention clean-up', () => {
     const oldRunning = job('running', 31 * day);
     const recent = job('succeeded', day);
 
-    const removed = await sweepStorage({ storage, repo, logger: memoryLogger().logger, inputMaxAgeMs: day, outputMaxAgeMs: 30 * day, now });
+    const removed = await sweepStorage({
+      storage,
+      repo,
+      logger: memoryLogger().logger,
+      inputMaxAgeMs: day,
+      outputMaxAgeMs: 30 * day,
+      now,
+    });
     expect(removed).toEqual({ inputs: 1, outputs: 1 });
     expect([existsSync(oldInput), existsSync(newInput)]).toEqual([false, true]);
     expect([existsSync(oldDone.dir), existsSync(oldRunning.dir), existsSync(recent.dir)]).toEqual([false, true, true]);

@@ -9,7 +9,24 @@ import { freePort } from '../../src/app/embedded-redis.js';
 export default async function setup(project: TestProject) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'relay-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `redis://127.0.0.1:${port}`;
   const { Redis } = await import('ioredis');
   for (let i = 0; ; i++) {

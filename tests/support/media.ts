@@ -21,4 +21,7 @@ export function wav(seconds: number): Buffer {
   return b;
 }
 
-export const png = (w = 64, h = 64, color = '#336699') => sharp({ create: { width: w, height: h, channels: 3, background: color } }).png().toBuffer();
+export const png = (w = 64, h = 64, color = '#336699') =>
+  sharp({ create: { width: w, height: h, channels: 3, background: color } })
+    .png()
+    .toBuffer();

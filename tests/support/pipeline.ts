@@ -34,10 +34,29 @@ export async function startPipeline(config: Config, logger: Logger) {
   const db = openDb(config.databasePath);
   const repo = createJobsRepo({ db });
   const producerRedis = await connectProducer(config.redisUrl as string);
-  const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix, attempts: 3, workflows: workflows.keys() });
-  const events = createJobEvents({ connection: () => createRedis(config.redisUrl as string, 'worker', logger), prefix: config.queuePrefix, workflows: workflows.keys(), logger });
+  const producer = createProducer({
+    redis: producerRedis,
+    prefix: config.queuePrefix,
+    attempts: 3,
+    workflows: workflows.keys(),
+  });
+  const events = createJobEvents({
+    connection: () => createRedis(config.redisUrl as string, 'worker', logger),
+    prefix: config.queuePrefix,
+    workflows: workflows.keys(),
+    logger,
+  });
   await events.ready();
-  const tracker = createJobTracker({ producer, events, repo, storage, workflows, logger, progressIntervalMs: config.progressIntervalMs, maxPromptChars: config.maxPromptChars });
+  const tracker = createJobTracker({
+    producer,
+    events,
+    repo,
+    storage,
+    workflows,
+    logger,
+    progressIntervalMs: config.progressIntervalMs,
+    maxPromptChars: config.maxPromptChars,
+  });
 
   async function startWorker(comfyUrl: string, opts: { pollIntervalMs?: number } = {}) {
     const client = createComfyClient({ baseUrl: comfyUrl, logger });

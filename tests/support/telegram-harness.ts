@@ -3,7 +3,13 @@ import { startWorkerRole } from '../../src/app/worker-role.js';
 import { loadWorkflows } from '../../src/comfy/workflows.js';
 import { createLifecycle } from '../../src/lifecycle.js';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/server.js';
-import { startFakeTelegram, type FakeTelegram, type TgChat, type TgMessage, type TgUser } from '../fakes/telegram/server.js';
+import {
+  startFakeTelegram,
+  type FakeTelegram,
+  type TgChat,
+  type TgMessage,
+  type TgUser,
+} from '../fakes/telegram/server.js';
 import { fakeModels, testConfig } from './config.js';
 import { memoryLogger } from './logger.js';
 import { until } from './pipeline.js';
@@ -11,23 +17,41 @@ import { until } from './pipeline.js';
 export const TOKEN = '123456:TEST-token-for-the-fake-server';
 
 /** The inline buttons under a message, flattened. */
-export const buttonsOf = (m: { reply_markup?: { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } } | undefined) =>
-  (m?.reply_markup?.inline_keyboard ?? []).flat();
+export const buttonsOf = (
+  m: { reply_markup?: { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } } | undefined,
+) => (m?.reply_markup?.inline_keyboard ?? []).flat();
 
 /** The whole product as `npm start` builds it (bot role + worker role), against fake Telegram and fake ComfyUI. */
-export async function startTelegramHarness(env: Record<string, string> = {}, opts: { withWorker?: boolean; secondGpu?: boolean } = {}) {
+export async function startTelegramHarness(
+  env: Record<string, string> = {},
+  opts: { withWorker?: boolean; secondGpu?: boolean } = {},
+) {
   const comfy: FakeComfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 });
   const comfy2 = opts.secondGpu ? await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 }) : undefined;
   const telegram: FakeTelegram = await startFakeTelegram({ token: TOKEN });
-  const config = testConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_API_LOCAL: 'false', COMFY_URL: comfy2 ? `${comfy.url},${comfy2.url}` : comfy.url, PROGRESS_INTERVAL_S: '0.5', ...env });
+  const config = testConfig({
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    TELEGRAM_API_LOCAL: 'false',
+    COMFY_URL: comfy2 ? `${comfy.url},${comfy2.url}` : comfy.url,
+    PROGRESS_INTERVAL_S: '0.5',
+    ...env,
+  });
   const { logger, lines } = memoryLogger('info');
   // Separate lifecycles, so a test can restart the bot process while the worker keeps running.
   const workerLifecycle = createLifecycle(logger);
   let botLifecycle = createLifecycle(logger);
   const workflows = loadWorkflows(config.workflowsDir);
-  const startWorker = () => startWorkerRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: workerLifecycle });
+  const startWorker = () =>
+    startWorkerRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: workerLifecycle });
   if (opts.withWorker !== false) await startWorker();
-  let role = await startBotRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: botLifecycle });
+  let role = await startBotRole({
+    config,
+    redisUrl: config.redisUrl as string,
+    workflows,
+    logger,
+    lifecycle: botLifecycle,
+  });
 
   const alice: TgUser = { id: 1001, is_bot: false, first_name: 'Alice', language_code: 'en' };
   const bob: TgUser = { id: 1002, is_bot: false, first_name: 'Bob', language_code: 'zh-hant' };
@@ -36,10 +60,12 @@ export async function startTelegramHarness(env: Record<string, string> = {}, opt
   const group: TgChat = { id: -100777, type: 'supergroup', title: 'Artists' };
 
   /** Replies of the bot (new messages) to a given user message. */
-  const repliesTo = (msg: TgMessage) => telegram.botMessages(msg.chat.id).filter((m) => m.reply_to_message?.message_id === msg.message_id);
+  const repliesTo = (msg: TgMessage) =>
+    telegram.botMessages(msg.chat.id).filter((m) => m.reply_to_message?.message_id === msg.message_id);
   const textOf = (m: TgMessage | undefined) => m?.text ?? m?.caption ?? '';
   /** Waits for the bot's first reply to `msg` whose text or caption matches. */
-  const reply = (msg: TgMessage, re: RegExp, timeoutMs = 15_000) => until(() => repliesTo(msg).find((m) => re.test(textOf(m))), `a reply matching ${re}`, timeoutMs);
+  const reply = (msg: TgMessage, re: RegExp, timeoutMs = 15_000) =>
+    until(() => repliesTo(msg).find((m) => re.test(textOf(m))), `a reply matching ${re}`, timeoutMs);
 
   return {
     comfy,
@@ -55,7 +81,13 @@ export async function startTelegramHarness(env: Record<string, string> = {}, opt
     async restartBot() {
       await botLifecycle.shutdown('restart');
       botLifecycle = createLifecycle(logger);
-      role = await startBotRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: botLifecycle });
+      role = await startBotRole({
+        config,
+        redisUrl: config.redisUrl as string,
+        workflows,
+        logger,
+        lifecycle: botLifecycle,
+      });
     },
     users: { alice, bob },
     chats: { dmAlice, dmBob, group },

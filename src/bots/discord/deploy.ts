@@ -7,7 +7,13 @@ import type { SlashCommand } from './slash.js';
  * guild): one GET, and one bulk PUT when anything changed. Guild commands when a guild id is given (instant),
  * global ones otherwise.
  */
-export async function deployCommands(rest: REST, appId: string, guildId: string | undefined, commands: SlashCommand[], logger: Logger): Promise<boolean> {
+export async function deployCommands(
+  rest: REST,
+  appId: string,
+  guildId: string | undefined,
+  commands: SlashCommand[],
+  logger: Logger,
+): Promise<boolean> {
   const route = guildId ? Routes.applicationGuildCommands(appId, guildId) : Routes.applicationCommands(appId);
   const existing = (await rest.get(route)) as Array<Record<string, unknown>>;
   if (sameCommands(existing, commands)) {
@@ -28,7 +34,10 @@ function sameCommands(existing: Array<Record<string, unknown>>, wanted: SlashCom
       description: c.description,
       description_localizations: c.description_localizations ?? {},
       default_member_permissions: c.default_member_permissions ?? null,
-      options: ((c.options as Array<Record<string, unknown>>) ?? []).map((o) => ({ ...o, required: o.required ?? undefined })),
+      options: ((c.options as Array<Record<string, unknown>>) ?? []).map((o) => ({
+        ...o,
+        required: o.required ?? undefined,
+      })),
     });
   const byName = new Map(existing.map((c) => [c.name, norm(c)]));
   return wanted.every((c) => byName.get(c.name) === norm(c as unknown as Record<string, unknown>));

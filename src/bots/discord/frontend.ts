@@ -61,7 +61,9 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
 
   /** Whether the bot token can post here once the interaction token is gone. */
   const canPost = (i: Interaction) =>
-    i.guildId ? i.appPermissions.has(PermissionFlagsBits.SendMessages) && i.appPermissions.has(PermissionFlagsBits.ViewChannel) : i.context === 1;
+    i.guildId
+      ? i.appPermissions.has(PermissionFlagsBits.SendMessages) && i.appPermissions.has(PermissionFlagsBits.ViewChannel)
+      : i.context === 1;
 
   const sinkFactory = (i: Interaction & { token: string }): SinkFactory => {
     const receivedAt = Date.now();
@@ -86,7 +88,11 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
   };
 
   async function download(url: string, size: number): Promise<Buffer> {
-    if (size > MAX_INPUT_BYTES) throw new UserError('input.file_too_big', { size: (size / 1e6).toFixed(1), max: Math.round(MAX_INPUT_BYTES / 1e6) });
+    if (size > MAX_INPUT_BYTES)
+      throw new UserError('input.file_too_big', {
+        size: (size / 1e6).toFixed(1),
+        max: Math.round(MAX_INPUT_BYTES / 1e6),
+      });
     const res = await fetch(url);
     if (!res.ok) throw new Error(`attachment download answered ${res.status}`);
     return Buffer.from(await res.arrayBuffer());
@@ -110,13 +116,19 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     for (const p of wf.manifest.params) {
       if (p.type !== 'image' && p.type !== 'audio') continue;
       const a = attachments[p.name];
-      if (!a && p.required) throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', { name: p.name });
-      if (a && a.size > MAX_INPUT_BYTES) throw new UserError('input.file_too_big', { size: (a.size / 1e6).toFixed(1), max: Math.round(MAX_INPUT_BYTES / 1e6) });
+      if (!a && p.required)
+        throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', { name: p.name });
+      if (a && a.size > MAX_INPUT_BYTES)
+        throw new UserError('input.file_too_big', {
+          size: (a.size / 1e6).toFixed(1),
+          max: Math.round(MAX_INPUT_BYTES / 1e6),
+        });
       if (a) placeholders[p.name] = p.type === 'image' ? 'pending.png' : 'pending.wav';
     }
     deps.tracker.validate(wf.name, { ...params, ...placeholders });
     await i.deferReply();
-    if (!canPost(i)) await i.followUp({ content: t(user.locale, 'discord.cannot_post'), flags: EPHEMERAL }).catch(() => undefined);
+    if (!canPost(i))
+      await i.followUp({ content: t(user.locale, 'discord.cannot_post'), flags: EPHEMERAL }).catch(() => undefined);
     const media: Record<string, Buffer> = {};
     for (const [name, a] of Object.entries(attachments)) media[name] = await download(a.url, a.size);
     await deps.service.submit(user, wf.name, params, media, sinkFactory(i));
@@ -126,17 +138,27 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     const g = await deps.service.gallery(user, page);
     if (!g) return { content: t(user.locale, 'bot.gallery_empty'), components: [], files: [] };
     const nav = [];
-    if (g.page > 0) nav.push({ type: 2, style: 2, label: '◀', custom_id: encodeAction({ kind: 'page', page: g.page - 1 }) });
-    if (g.page < g.pages - 1) nav.push({ type: 2, style: 2, label: '▶', custom_id: encodeAction({ kind: 'page', page: g.page + 1 }) });
+    if (g.page > 0)
+      nav.push({ type: 2, style: 2, label: '◀', custom_id: encodeAction({ kind: 'page', page: g.page - 1 }) });
+    if (g.page < g.pages - 1)
+      nav.push({ type: 2, style: 2, label: '▶', custom_id: encodeAction({ kind: 'page', page: g.page + 1 }) });
     const select = {
       type: 3,
       custom_id: 'v1:o:select',
       placeholder: t(user.locale, 'discord.gallery_pick'),
-      options: g.items.map((r, n) => ({ label: `${n + 1}. ${r.workflow} · ${r.shortId}`, description: String(r.params.prompt ?? r.params.instruction ?? r.status).slice(0, 100), value: r.id })),
+      options: g.items.map((r, n) => ({
+        label: `${n + 1}. ${r.workflow} · ${r.shortId}`,
+        description: String(r.params.prompt ?? r.params.instruction ?? r.status).slice(0, 100),
+        value: r.id,
+      })),
     };
     const components: Array<{ type: number; components: unknown[] }> = [{ type: 1, components: [select] }];
     if (nav.length) components.push({ type: 1, components: nav });
-    return { content: t(user.locale, 'bot.gallery_caption', { page: g.page + 1, pages: g.pages }), components, files: [{ name: 'gallery.jpg', attachment: g.sheet }] };
+    return {
+      content: t(user.locale, 'bot.gallery_caption', { page: g.page + 1, pages: g.pages }),
+      components,
+      files: [{ name: 'gallery.jpg', attachment: g.sheet }],
+    };
   }
 
   async function showJob(i: StringSelectMenuInteraction | ButtonInteraction, rec: JobRecord) {
@@ -144,7 +166,12 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     const images = rec.outputs.filter((f) => f.kind === 'image').slice(0, 10);
     await i.reply({
       flags: EPHEMERAL,
-      content: t(user.locale, 'bot.job_details', { workflow: rec.workflow, id: rec.shortId, status: rec.status, params: paramsSummary(rec.params, 1500) }),
+      content: t(user.locale, 'bot.job_details', {
+        workflow: rec.workflow,
+        id: rec.shortId,
+        status: rec.status,
+        params: paramsSummary(rec.params, 1500),
+      }),
       files: images.map((f) => deps.storage.resolveInside(f.path)),
       components: resultComponents(user.locale, rec.id, images.length, deps.service.canUpscale()) as never,
     });
@@ -155,7 +182,22 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     await i.showModal({
       title: t(user.locale, 'discord.remix_title'),
       custom_id: encodeAction({ kind: 'remix', jobId: rec.id }),
-      components: [{ type: 1, components: [{ type: 4, custom_id: 'prompt', label: t(user.locale, 'discord.remix_label').slice(0, 45), style: 2, value: String(rec.params.prompt ?? rec.params.instruction ?? '').slice(0, 4000), max_length: 4000, required: true }] }],
+      components: [
+        {
+          type: 1,
+          components: [
+            {
+              type: 4,
+              custom_id: 'prompt',
+              label: t(user.locale, 'discord.remix_label').slice(0, 45),
+              style: 2,
+              value: String(rec.params.prompt ?? rec.params.instruction ?? '').slice(0, 4000),
+              max_length: 4000,
+              required: true,
+            },
+          ],
+        },
+      ],
     } as never);
   }
 
@@ -204,7 +246,8 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
 
   async function onComponent(i: ButtonInteraction | StringSelectMenuInteraction) {
     const user = userOf(i);
-    if (i.isStringSelectMenu() && i.customId === 'v1:o:select') return showJob(i, deps.service.owned(user, i.values[0] ?? ''));
+    if (i.isStringSelectMenu() && i.customId === 'v1:o:select')
+      return showJob(i, deps.service.owned(user, i.values[0] ?? ''));
     const action = decodeAction(i.customId);
     if (!action) throw new UserError('error.unknown_button');
     switch (action.kind) {
@@ -254,12 +297,29 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     if (focused.name === 'job') {
       const { items } = deps.repo.page({ platform: 'discord', userId: user.userId }, 0, 25);
       const choices = items
-        .filter((r) => r.shortId.startsWith(q) || String(r.params.prompt ?? '').toLowerCase().includes(q))
-        .map((r) => ({ name: `${r.shortId} · ${r.workflow} · ${String(r.params.prompt ?? r.params.instruction ?? r.status)}`.slice(0, 100), value: r.shortId }));
+        .filter(
+          (r) =>
+            r.shortId.startsWith(q) ||
+            String(r.params.prompt ?? '')
+              .toLowerCase()
+              .includes(q),
+        )
+        .map((r) => ({
+          name: `${r.shortId} · ${r.workflow} · ${String(r.params.prompt ?? r.params.instruction ?? r.status)}`.slice(
+            0,
+            100,
+          ),
+          value: r.shortId,
+        }));
       return i.respond(choices.slice(0, 25));
     }
     const model = (await deps.service.models()).find((m) => m.workflow === i.commandName && m.option === focused.name);
-    return i.respond((model?.choices ?? []).filter((c) => c.toLowerCase().includes(q)).slice(0, 25).map((c) => ({ name: c.slice(0, 100), value: c.slice(0, 100) })));
+    return i.respond(
+      (model?.choices ?? [])
+        .filter((c) => c.toLowerCase().includes(q))
+        .slice(0, 25)
+        .map((c) => ({ name: c.slice(0, 100), value: c.slice(0, 100) })),
+    );
   }
 
   /** Errors end here: a UserError becomes an ephemeral, localized answer; anything else a generic one with a reference. */
@@ -320,7 +380,13 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
       await client.login(deps.token);
       await ready;
       appId ||= client.application?.id ?? '';
-      await deployCommands(client.rest, appId, deps.guildId, buildSlashCommands(deps.workflows, deps.maxPromptChars), log);
+      await deployCommands(
+        client.rest,
+        appId,
+        deps.guildId,
+        buildSlashCommands(deps.workflows, deps.maxPromptChars),
+        log,
+      );
       log.info({ user: client.user?.username, appId }, 'discord bot started');
     },
     async stop() {

@@ -40,11 +40,27 @@ export interface DiscordSinkDeps {
 }
 
 const DEAD_TOKEN = new Set([50027, 10015]);
-const ROW = (buttons: Array<{ label: string; id: string; style?: number }>) => ({ type: 1, components: buttons.map((b) => ({ type: 2, style: b.style ?? 2, label: b.label, custom_id: b.id })) });
+const ROW = (buttons: Array<{ label: string; id: string; style?: number }>) => ({
+  type: 1,
+  components: buttons.map((b) => ({ type: 2, style: b.style ?? 2, label: b.label, custom_id: b.id })),
+});
 
 export function resultComponents(locale: Locale, jobId: string, images: number, canUpscale: boolean) {
-  const rows = [ROW([{ label: t(locale, 'bot.button_reroll'), id: encodeAction({ kind: 'reroll', jobId }) }, { label: t(locale, 'bot.button_remix'), id: encodeAction({ kind: 'remix', jobId }) }])];
-  if (canUpscale && images > 0) rows.push(ROW(Array.from({ length: Math.min(images, 4) }, (_, i) => ({ label: t(locale, 'bot.button_upscale', { n: i + 1 }), id: encodeAction({ kind: 'upscale', jobId, index: i + 1 }) }))));
+  const rows = [
+    ROW([
+      { label: t(locale, 'bot.button_reroll'), id: encodeAction({ kind: 'reroll', jobId }) },
+      { label: t(locale, 'bot.button_remix'), id: encodeAction({ kind: 'remix', jobId }) },
+    ]),
+  ];
+  if (canUpscale && images > 0)
+    rows.push(
+      ROW(
+        Array.from({ length: Math.min(images, 4) }, (_, i) => ({
+          label: t(locale, 'bot.button_upscale', { n: i + 1 }),
+          id: encodeAction({ kind: 'upscale', jobId, index: i + 1 }),
+        })),
+      ),
+    );
   return rows;
 }
 
@@ -56,11 +72,15 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
   const { rest, locale } = deps;
 
   const tokenUsable = () => token !== undefined && now() - deps.tokenCreatedAt < deps.handoverMs;
-  const isDeadToken = (err: unknown) => err instanceof DiscordAPIError && (DEAD_TOKEN.has(Number(err.code)) || err.status === 401);
+  const isDeadToken = (err: unknown) =>
+    err instanceof DiscordAPIError && (DEAD_TOKEN.has(Number(err.code)) || err.status === 401);
   const nonce = () => `cr${deps.channelId.slice(-6)}${deps.tokenCreatedAt.toString(36)}${(posts += 1)}`.slice(0, 25);
 
   async function postChannel(body: Record<string, unknown>, files?: RawFile[]) {
-    const msg = (await rest.post(Routes.channelMessages(deps.channelId), { body: { ...body, nonce: nonce(), enforce_nonce: true }, files })) as { id: string };
+    const msg = (await rest.post(Routes.channelMessages(deps.channelId), {
+      body: { ...body, nonce: nonce(), enforce_nonce: true },
+      files,
+    })) as { id: string };
     return msg.id;
   }
 
@@ -72,7 +92,12 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     const old = token;
     token = undefined;
     if (old && now() - deps.tokenCreatedAt < 15 * 60_000) {
-      await rest.patch(Routes.webhookMessage(deps.appId, old, '@original'), { body: { content: t(locale, 'discord.moved', { link }), components: [] }, auth: false }).catch(() => undefined);
+      await rest
+        .patch(Routes.webhookMessage(deps.appId, old, '@original'), {
+          body: { content: t(locale, 'discord.moved', { link }), components: [] },
+          auth: false,
+        })
+        .catch(() => undefined);
     }
   }
 
@@ -80,7 +105,12 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     const old = channelMsg;
     const id = await postChannel(body);
     channelMsg = { id, createdAt: now() };
-    if (old) await rest.patch(Routes.channelMessage(deps.channelId, old.id), { body: { content: t(locale, 'discord.continued'), components: [] } }).catch(() => undefined);
+    if (old)
+      await rest
+        .patch(Routes.channelMessage(deps.channelId, old.id), {
+          body: { content: t(locale, 'discord.continued'), components: [] },
+        })
+        .catch(() => undefined);
   }
 
   /**
@@ -99,12 +129,21 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     }
     if (tokenUsable()) {
       try {
-        const withFiles = files?.length ? { ...body, attachments: files.map((f, i) => ({ id: i, filename: f.name })) } : body;
-        await rest.patch(Routes.webhookMessage(deps.appId, token as string, '@original'), { body: withFiles, files, auth: false });
+        const withFiles = files?.length
+          ? { ...body, attachments: files.map((f, i) => ({ id: i, filename: f.name })) }
+          : body;
+        await rest.patch(Routes.webhookMessage(deps.appId, token as string, '@original'), {
+          body: withFiles,
+          files,
+          auth: false,
+        });
         return 'interaction';
       } catch (err) {
         if (!isDeadToken(err)) throw err;
-        deps.logger.info({ code: (err as DiscordAPIError).code }, 'interaction token rejected; moving to a channel message');
+        deps.logger.info(
+          { code: (err as DiscordAPIError).code },
+          'interaction token rejected; moving to a channel message',
+        );
         token = undefined;
         if (!deps.canPost) return 'none';
         await handover(body);
@@ -118,7 +157,8 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
       try {
         await rest.patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body });
       } catch (err) {
-        if (err instanceof DiscordAPIError && (Number(err.code) === 30046 || Number(err.code) === 10008)) await rollover(body);
+        if (err instanceof DiscordAPIError && (Number(err.code) === 30046 || Number(err.code) === 10008))
+          await rollover(body);
         else throw err;
       }
     }
@@ -134,7 +174,11 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
       let data: Buffer = await readFile(f.absolutePath);
       let name = path.basename(f.absolutePath);
       if (data.length > deps.uploadCap && f.kind === 'image') {
-        const fitted = await fitPhoto(f.absolutePath, { photoBytes: deps.uploadCap, photoSideSum: Infinity, photoRatio: Infinity });
+        const fitted = await fitPhoto(f.absolutePath, {
+          photoBytes: deps.uploadCap,
+          photoSideSum: Infinity,
+          photoRatio: Infinity,
+        });
         if (fitted.as === 'photo') {
           data = fitted.bytes;
           name = name.replace(/\.\w+$/, '.jpg');
@@ -143,7 +187,11 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
       if (data.length > deps.uploadCap) {
         const link = deps.linkFor?.(f.path);
         const size = (data.length / 1048576).toFixed(1);
-        skipped.push(link ? t(locale, 'bot.file_link', { name, size, hours: link.hours, url: link.url }) : t(locale, 'bot.file_skipped', { name, size, max: Math.round(deps.uploadCap / 1048576) }));
+        skipped.push(
+          link
+            ? t(locale, 'bot.file_link', { name, size, hours: link.hours, url: link.url })
+            : t(locale, 'bot.file_skipped', { name, size, max: Math.round(deps.uploadCap / 1048576) }),
+        );
         continue;
       }
       let batch = batches.at(-1) as RawFile[];
@@ -161,7 +209,17 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     mode: () => (tokenUsable() ? 'interaction' : 'channel'),
 
     async showProgress(view: ProgressView) {
-      const components = view.canCancel ? [ROW([{ label: t(locale, 'bot.button_cancel'), id: encodeAction({ kind: 'cancel', jobId: view.jobId }), style: 4 }])] : [];
+      const components = view.canCancel
+        ? [
+            ROW([
+              {
+                label: t(locale, 'bot.button_cancel'),
+                id: encodeAction({ kind: 'cancel', jobId: view.jobId }),
+                style: 4,
+              },
+            ]),
+          ]
+        : [];
       await show({ content: view.text, components });
     },
 
@@ -172,17 +230,34 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
       const components = resultComponents(locale, view.jobId, images, deps.canUpscale);
       const [first = [], ...rest2] = batches;
       if (tokenUsable() && (await show({ content, components }, first)) === 'interaction') {
-        for (const b of rest2) await rest.post(Routes.webhook(deps.appId, token as string), { body: { content: '' }, files: b, auth: false });
+        for (const b of rest2)
+          await rest.post(Routes.webhook(deps.appId, token as string), {
+            body: { content: '' },
+            files: b,
+            auth: false,
+          });
         return;
       }
       // After the token: the result is a new message that mentions the user; the status message says it is done.
       if (!deps.canPost) return;
-      const mention = { content: `<@${deps.userId}> ${content}`, components, allowed_mentions: { users: [deps.userId] } };
+      const mention = {
+        content: `<@${deps.userId}> ${content}`,
+        components,
+        allowed_mentions: { users: [deps.userId] },
+      };
       await postChannel(mention, first);
       for (const b of rest2) await postChannel({ content: '' }, b);
-      if (channelMsg) await rest.patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body: { content: view.text, components: [] } }).catch(() => undefined);
+      if (channelMsg)
+        await rest
+          .patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body: { content: view.text, components: [] } })
+          .catch(() => undefined);
       else if (token && now() - deps.tokenCreatedAt < 15 * 60_000) {
-        await rest.patch(Routes.webhookMessage(deps.appId, token, '@original'), { body: { content: view.text, components: [] }, auth: false }).catch(() => undefined);
+        await rest
+          .patch(Routes.webhookMessage(deps.appId, token, '@original'), {
+            body: { content: view.text, components: [] },
+            auth: false,
+          })
+          .catch(() => undefined);
       }
     },
 

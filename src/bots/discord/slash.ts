@@ -34,7 +34,12 @@ export interface SlashCommand {
 }
 
 function optionOf(p: Param, maxPromptChars: number): SlashOption {
-  const base = { name: p.name, description: p.description.en.slice(0, 100), description_localizations: { 'zh-TW': p.description['zh-TW'].slice(0, 100) }, required: p.required || undefined };
+  const base = {
+    name: p.name,
+    description: p.description.en.slice(0, 100),
+    description_localizations: { 'zh-TW': p.description['zh-TW'].slice(0, 100) },
+    required: p.required || undefined,
+  };
   switch (p.type) {
     case 'text':
       return { ...base, type: OPTION.string, max_length: Math.min(p.maxLength, maxPromptChars, 6000) };
@@ -55,17 +60,46 @@ function optionOf(p: Param, maxPromptChars: number): SlashOption {
 }
 
 export function buildSlashCommands(workflows: WorkflowRegistry, maxPromptChars: number): SlashCommand[] {
-  const loc = (key: Parameters<typeof t>[1]) => ({ description: t('en', key), description_localizations: { 'zh-TW': t('zh-TW', key) } });
+  const loc = (key: Parameters<typeof t>[1]) => ({
+    description: t('en', key),
+    description_localizations: { 'zh-TW': t('zh-TW', key) },
+  });
   const commands: SlashCommand[] = [...workflows.values()].map((wf) => {
     const options = wf.manifest.params.map((p) => optionOf(p, maxPromptChars));
     // Discord refuses a required option after an optional one.
     options.sort((a, b) => Number(Boolean(b.required)) - Number(Boolean(a.required)));
-    return { name: wf.name, type: 1, description: wf.manifest.description.en, description_localizations: { 'zh-TW': wf.manifest.description['zh-TW'] }, options };
+    return {
+      name: wf.name,
+      type: 1,
+      description: wf.manifest.description.en,
+      description_localizations: { 'zh-TW': wf.manifest.description['zh-TW'] },
+      options,
+    };
   });
-  const jobOption = (required: boolean): SlashOption => ({ type: OPTION.string, name: 'job', ...loc('discord.option_job'), required: required || undefined, autocomplete: true, max_length: 36 });
+  const jobOption = (required: boolean): SlashOption => ({
+    type: OPTION.string,
+    name: 'job',
+    ...loc('discord.option_job'),
+    required: required || undefined,
+    autocomplete: true,
+    max_length: 36,
+  });
   commands.push(
-    { name: 'gallery', type: 1, ...loc('menu.gallery'), options: [{ type: OPTION.integer, name: 'page', ...loc('discord.option_page'), min_value: 1, max_value: 1000 }] },
-    { name: 'remix', type: 1, ...loc('menu.remix'), options: [jobOption(true), { type: OPTION.string, name: 'prompt', ...loc('discord.option_prompt'), max_length: maxPromptChars }] },
+    {
+      name: 'gallery',
+      type: 1,
+      ...loc('menu.gallery'),
+      options: [{ type: OPTION.integer, name: 'page', ...loc('discord.option_page'), min_value: 1, max_value: 1000 }],
+    },
+    {
+      name: 'remix',
+      type: 1,
+      ...loc('menu.remix'),
+      options: [
+        jobOption(true),
+        { type: OPTION.string, name: 'prompt', ...loc('discord.option_prompt'), max_length: maxPromptChars },
+      ],
+    },
     { name: 'cancel', type: 1, ...loc('menu.cancel'), options: [jobOption(false)] },
     { name: 'models', type: 1, ...loc('menu.models'), options: [] },
     { name: 'help', type: 1, ...loc('menu.help'), options: [] },

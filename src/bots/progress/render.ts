@@ -37,7 +37,8 @@ export function renderProgress(
     const eta = estimateRemainingMs(state, job, opts.now);
     const lines = [`${t(locale, 'progress.queued', { position: state.position })} · ${id}`];
     if (eta !== undefined) lines.push(t(locale, 'progress.eta', { time: formatDuration(roundEta(eta)) }));
-    if (opts.heartbeat) lines.push(t(locale, 'progress.still_working', { time: formatDuration(opts.now - job.createdAt) }));
+    if (opts.heartbeat)
+      lines.push(t(locale, 'progress.still_working', { time: formatDuration(opts.now - job.createdAt) }));
     return { text: lines.join('\n'), percent: 0, bar: progressBar(0), isRunning: false };
   }
   const bar = progressBar(state.percent);
@@ -49,12 +50,14 @@ export function renderProgress(
         : t(locale, 'progress.running');
   const details: string[] = [];
   if (state.step) details.push(t(locale, 'progress.step', { value: state.step.value, max: state.step.max }));
-  if (state.nodeClass ?? state.node) details.push(t(locale, 'progress.node', { node: state.nodeClass ?? state.node ?? '' }));
+  if (state.nodeClass ?? state.node)
+    details.push(t(locale, 'progress.node', { node: state.nodeClass ?? state.node ?? '' }));
   const eta = estimateRemainingMs(state, job, opts.now);
   if (eta !== undefined) details.push(t(locale, 'progress.eta', { time: formatDuration(roundEta(eta)) }));
   const lines = [`${head} · ${id}`, `${bar} ${state.percent}%`];
   if (details.length) lines.push(details.join(' · '));
-  if (opts.heartbeat) lines.push(t(locale, 'progress.still_working', { time: formatDuration(opts.now - state.startedAt) }));
+  if (opts.heartbeat)
+    lines.push(t(locale, 'progress.still_working', { time: formatDuration(opts.now - state.startedAt) }));
   return { text: lines.join('\n'), percent: state.percent, bar, previewPath: state.previewPath, isRunning: true };
 }
 

@@ -45,10 +45,13 @@ export function createProgressReporter(deps: ReporterDeps): ProgressReporter {
   function schedule(delay: number) {
     if (done || timer) return;
     timerDue = now() + Math.max(0, delay);
-    timer = setTimeout(() => {
-      timer = undefined;
-      tick();
-    }, Math.max(0, delay));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        tick();
+      },
+      Math.max(0, delay),
+    );
   }
 
   function tick() {

@@ -33,7 +33,10 @@ const REMIX_RE = /^✏️ \S+ ([0-9a-f]{8})[：:]/;
 
 export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   const log = deps.logger.child({ platform: 'telegram' });
-  const bot = new Bot(deps.token, { botInfo: deps.botInfo, client: deps.apiRoot ? { apiRoot: deps.apiRoot } : undefined });
+  const bot = new Bot(deps.token, {
+    botInfo: deps.botInfo,
+    client: deps.apiRoot ? { apiRoot: deps.apiRoot } : undefined,
+  });
   // Order matters: the throttler (installed last) is outermost, so while auto-retry waits out a 429's
   // retry_after inside it, that chat's queue is held and no further call goes to that chat.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 600, rethrowInternalServerErrors: false }));
@@ -54,31 +57,36 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   };
 
   /** The job's message: sent lazily by its first progress update, as a reply to the command. */
-  const sinkFactory = (chatId: number, replyTo: number | undefined, locale: Locale): SinkFactory => async () => {
-    let jobId: string | undefined;
-    const sink = createTelegramSink({
-      api: bot.api,
-      chatId,
-      replyTo,
-      locale,
-      logger: log,
-      canUpscale: deps.service.canUpscale(),
+  const sinkFactory =
+    (chatId: number, replyTo: number | undefined, locale: Locale): SinkFactory =>
+    async () => {
+      let jobId: string | undefined;
+      const sink = createTelegramSink({
+        api: bot.api,
+        chatId,
+        replyTo,
+        locale,
+        logger: log,
+        canUpscale: deps.service.canUpscale(),
         linkFor: deps.linkFor,
-      maxUploadBytes: uploadCap,
-      onMessage: (id) => jobId && deps.repo.setMessage(jobId, String(chatId), String(id)),
-    });
-    return {
-      sink: {
-        showProgress: (v) => ((jobId = v.jobId), sink.showProgress(v)),
-        showResult: (v) => ((jobId = v.jobId), sink.showResult(v)),
-        showFailure: (v) => ((jobId = v.jobId), sink.showFailure(v)),
-      },
+        maxUploadBytes: uploadCap,
+        onMessage: (id) => jobId && deps.repo.setMessage(jobId, String(chatId), String(id)),
+      });
+      return {
+        sink: {
+          showProgress: (v) => ((jobId = v.jobId), sink.showProgress(v)),
+          showResult: (v) => ((jobId = v.jobId), sink.showResult(v)),
+          showFailure: (v) => ((jobId = v.jobId), sink.showFailure(v)),
+        },
+      };
     };
-  };
 
   async function download(ref: FileRef): Promise<Buffer> {
     if (ref.size !== undefined && ref.size > downloadCap) {
-      throw new UserError('input.file_too_big', { size: (ref.size / 1e6).toFixed(1), max: Math.round(downloadCap / 1e6) });
+      throw new UserError('input.file_too_big', {
+        size: (ref.size / 1e6).toFixed(1),
+        max: Math.round(downloadCap / 1e6),
+      });
     }
     const file = await bot.api.getFile(ref.fileId);
     if (!file.file_path) throw new UserError('input.not_image');
@@ -107,7 +115,10 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   }
 
   /** Answers go under the message that asked (clearer in groups). */
-  const under = (ctx: Context) => (ctx.msg && !ctx.callbackQuery ? { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } } : {});
+  const under = (ctx: Context) =>
+    ctx.msg && !ctx.callbackQuery
+      ? { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } }
+      : {};
 
   async function showGallery(ctx: Context, page: number, editMessage?: Message) {
     const user = userOf(ctx);
@@ -126,7 +137,12 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     if (g.page < g.pages - 1) kb.text('▶', encodeAction({ kind: 'page', page: g.page + 1 }));
     const caption = t(user.locale, 'bot.gallery_caption', { page: g.page + 1, pages: g.pages });
     if (editMessage) {
-      await ctx.api.editMessageMedia(editMessage.chat.id, editMessage.message_id, { type: 'photo', media: new InputFile(g.sheet, 'gallery.jpg'), caption }, { reply_markup: kb });
+      await ctx.api.editMessageMedia(
+        editMessage.chat.id,
+        editMessage.message_id,
+        { type: 'photo', media: new InputFile(g.sheet, 'gallery.jpg'), caption },
+        { reply_markup: kb },
+      );
     } else {
       await ctx.replyWithPhoto(new InputFile(g.sheet, 'gallery.jpg'), { caption, reply_markup: kb, ...under(ctx) });
     }
@@ -138,8 +154,15 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     const files = images.map((f) => new InputFile(deps.storage.resolveInside(f.path)));
     if (files.length === 1) await ctx.replyWithPhoto(files[0]!);
     else if (files.length > 1) await ctx.replyWithMediaGroup(files.map((media) => ({ type: 'photo', media })));
-    const text = t(user.locale, 'bot.job_details', { workflow: rec.workflow, id: rec.shortId, status: rec.status, params: paramsSummary(rec.params) });
-    await ctx.reply(text, { reply_markup: resultKeyboard(user.locale, rec.id, images.length, deps.service.canUpscale()) });
+    const text = t(user.locale, 'bot.job_details', {
+      workflow: rec.workflow,
+      id: rec.shortId,
+      status: rec.status,
+      params: paramsSummary(rec.params),
+    });
+    await ctx.reply(text, {
+      reply_markup: resultKeyboard(user.locale, rec.id, images.length, deps.service.canUpscale()),
+    });
   }
 
   async function builtin(ctx: Context, msg: Message, name: string, args: string): Promise<boolean> {
@@ -173,7 +196,12 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
           await askRemix(ctx, rec);
           return true;
         }
-        await deps.service.remix(user, rec.id, parseWorkflowArgs(wf.manifest, rest), sinkFactory(msg.chat.id, msg.message_id, user.locale));
+        await deps.service.remix(
+          user,
+          rec.id,
+          parseWorkflowArgs(wf.manifest, rest),
+          sinkFactory(msg.chat.id, msg.message_id, user.locale),
+        );
         return true;
       }
       case 'models':
@@ -189,7 +217,13 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
 
   async function askRemix(ctx: Context, rec: JobRecord) {
     const user = userOf(ctx);
-    await ctx.reply(t(user.locale, 'bot.remix_ask', { id: rec.shortId }), { reply_markup: { force_reply: true, selective: true, input_field_placeholder: String(rec.params.prompt ?? '').slice(0, 64) } });
+    await ctx.reply(t(user.locale, 'bot.remix_ask', { id: rec.shortId }), {
+      reply_markup: {
+        force_reply: true,
+        selective: true,
+        input_field_placeholder: String(rec.params.prompt ?? '').slice(0, 64),
+      },
+    });
   }
 
   /** Errors end here: a UserError becomes a localized reply, anything else a generic one with a reference. */
@@ -199,7 +233,8 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     } catch (err) {
       const locale = pickLocale(ctx.from?.language_code);
       const text = errorText(err, locale, log, { userId: ctx.from?.id, updateId: ctx.update.update_id });
-      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: text.slice(0, 200), show_alert: true }).catch(() => undefined);
+      if (ctx.callbackQuery)
+        await ctx.answerCallbackQuery({ text: text.slice(0, 200), show_alert: true }).catch(() => undefined);
       else await ctx.reply(text, under(ctx)).catch((e) => log.warn({ err: e }, 'could not send the error'));
     }
   }
@@ -221,7 +256,12 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
         const rec = deps.service.owned(user, m[1] as string);
         const wf = deps.workflows.get(rec.workflow);
         if (!wf) return;
-        await deps.service.remix(user, rec.id, parseWorkflowArgs(wf.manifest, splitArgs(msg.text)), sinkFactory(msg.chat.id, msg.message_id, user.locale));
+        await deps.service.remix(
+          user,
+          rec.id,
+          parseWorkflowArgs(wf.manifest, splitArgs(msg.text)),
+          sinkFactory(msg.chat.id, msg.message_id, user.locale),
+        );
       }
     }),
   );
@@ -244,7 +284,12 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
           await askRemix(ctx, deps.service.owned(user, action.jobId));
           break;
         case 'upscale':
-          await deps.service.upscale(user, action.jobId, action.index, sinkFactory(chatId, msg.message_id, user.locale));
+          await deps.service.upscale(
+            user,
+            action.jobId,
+            action.index,
+            sinkFactory(chatId, msg.message_id, user.locale),
+          );
           break;
         case 'page':
           await showGallery(ctx, action.page, msg);
@@ -279,9 +324,16 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     },
     async start() {
       await bot.init();
-      await registerMenus(bot.api, deps.workflows).catch((err) => log.warn({ err }, 'could not register the command menu'));
+      await registerMenus(bot.api, deps.workflows).catch((err) =>
+        log.warn({ err }, 'could not register the command menu'),
+      );
       // Long polling in the background; bot.start() resolves only when stopped.
-      void bot.start({ drop_pending_updates: false, onStart: (me) => log.info({ username: me.username }, 'telegram bot started') }).catch((err) => log.error({ err }, 'telegram polling stopped'));
+      void bot
+        .start({
+          drop_pending_updates: false,
+          onStart: (me) => log.info({ username: me.username }, 'telegram bot started'),
+        })
+        .catch((err) => log.error({ err }, 'telegram polling stopped'));
     },
     async stop() {
       await bot.stop();

@@ -6,7 +6,10 @@ import { t, type Locale } from '../../i18n/index.js';
 export function menuFor(workflows: WorkflowRegistry, locale: Locale) {
   return [
     ...[...workflows.values()].map((wf) => ({ command: wf.name, description: wf.manifest.description[locale] })),
-    ...(['gallery', 'remix', 'cancel', 'models', 'help'] as const).map((c) => ({ command: c, description: t(locale, `menu.${c}`) })),
+    ...(['gallery', 'remix', 'cancel', 'models', 'help'] as const).map((c) => ({
+      command: c,
+      description: t(locale, `menu.${c}`),
+    })),
   ];
 }
 

@@ -34,8 +34,11 @@ export interface TelegramSinkDeps {
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
 }
 
-const isNotModified = (err: unknown) => err instanceof GrammyError && err.description.includes('message is not modified');
-const isGone = (err: unknown) => err instanceof GrammyError && /message to edit not found|message can't be edited|there is no text in the message/.test(err.description);
+const isNotModified = (err: unknown) =>
+  err instanceof GrammyError && err.description.includes('message is not modified');
+const isGone = (err: unknown) =>
+  err instanceof GrammyError &&
+  /message to edit not found|message can't be edited|there is no text in the message/.test(err.description);
 
 export function resultKeyboard(locale: Locale, jobId: string, imageCount: number, canUpscale: boolean): InlineKeyboard {
   const kb = new InlineKeyboard()
@@ -43,7 +46,8 @@ export function resultKeyboard(locale: Locale, jobId: string, imageCount: number
     .text(t(locale, 'bot.button_remix'), encodeAction({ kind: 'remix', jobId }));
   if (canUpscale && imageCount > 0) {
     kb.row();
-    for (let i = 1; i <= Math.min(imageCount, 4); i++) kb.text(t(locale, 'bot.button_upscale', { n: i }), encodeAction({ kind: 'upscale', jobId, index: i }));
+    for (let i = 1; i <= Math.min(imageCount, 4); i++)
+      kb.text(t(locale, 'bot.button_upscale', { n: i }), encodeAction({ kind: 'upscale', jobId, index: i }));
   }
   return kb;
 }
@@ -51,7 +55,9 @@ export function resultKeyboard(locale: Locale, jobId: string, imageCount: number
 export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   const { api, chatId, locale } = deps;
   let messageId = deps.messageId;
-  const replyParams = deps.replyTo ? { reply_parameters: { message_id: deps.replyTo, allow_sending_without_reply: true } } : {};
+  const replyParams = deps.replyTo
+    ? { reply_parameters: { message_id: deps.replyTo, allow_sending_without_reply: true } }
+    : {};
   const maxUpload = deps.maxUploadBytes ?? telegramLimits.documentBytes;
 
   async function showText(text: string, markup?: InlineKeyboard) {
@@ -72,7 +78,9 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
 
   return {
     async showProgress(view: ProgressView) {
-      const kb = view.canCancel ? new InlineKeyboard().text(t(locale, 'bot.button_cancel'), encodeAction({ kind: 'cancel', jobId: view.jobId })) : undefined;
+      const kb = view.canCancel
+        ? new InlineKeyboard().text(t(locale, 'bot.button_cancel'), encodeAction({ kind: 'cancel', jobId: view.jobId }))
+        : undefined;
       await showText(view.text, kb);
     },
 
@@ -81,13 +89,19 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
       const images = view.files.filter((f) => f.kind === 'image');
       const others = view.files.filter((f) => f.kind !== 'image');
       const kb = resultKeyboard(locale, view.jobId, images.length, deps.canUpscale);
-      const fitted = await Promise.all(images.map(async (f) => ({ f, fit: await fitPhoto(f.absolutePath, telegramLimits) })));
+      const fitted = await Promise.all(
+        images.map(async (f) => ({ f, fit: await fitPhoto(f.absolutePath, telegramLimits) })),
+      );
       const photos = fitted.filter((x) => x.fit.as === 'photo');
       const documents = [...fitted.filter((x) => x.fit.as === 'document').map((x) => x.f), ...others];
 
       if (photos.length === 1 && documents.length === 0 && messageId !== undefined) {
         const only = photos[0]!;
-        const media: InputMediaPhoto = { type: 'photo', media: new InputFile(only.fit.as === 'photo' ? only.fit.bytes : Buffer.alloc(0), 'result.png'), caption };
+        const media: InputMediaPhoto = {
+          type: 'photo',
+          media: new InputFile(only.fit.as === 'photo' ? only.fit.bytes : Buffer.alloc(0), 'result.png'),
+          caption,
+        };
         try {
           await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
           return;
@@ -97,12 +111,32 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
       }
       if (photos.length === 1) {
         const only = photos[0]!;
-        await api.sendPhoto(chatId, new InputFile(only.fit.as === 'photo' ? only.fit.bytes : Buffer.alloc(0), 'result.png'), { ...replyParams, caption });
+        await api.sendPhoto(
+          chatId,
+          new InputFile(only.fit.as === 'photo' ? only.fit.bytes : Buffer.alloc(0), 'result.png'),
+          { ...replyParams, caption },
+        );
       } else {
         for (let i = 0; i < photos.length; i += telegramLimits.albumMax) {
           const chunk = photos.slice(i, i + telegramLimits.albumMax);
-          if (chunk.length === 1) await api.sendPhoto(chatId, new InputFile(chunk[0]!.fit.as === 'photo' ? (chunk[0]!.fit as { bytes: Buffer }).bytes : Buffer.alloc(0), 'result.png'), replyParams);
-          else await api.sendMediaGroup(chatId, chunk.map((x) => ({ type: 'photo' as const, media: new InputFile((x.fit as { bytes: Buffer }).bytes, 'result.png') })), replyParams);
+          if (chunk.length === 1)
+            await api.sendPhoto(
+              chatId,
+              new InputFile(
+                chunk[0]!.fit.as === 'photo' ? (chunk[0]!.fit as { bytes: Buffer }).bytes : Buffer.alloc(0),
+                'result.png',
+              ),
+              replyParams,
+            );
+          else
+            await api.sendMediaGroup(
+              chatId,
+              chunk.map((x) => ({
+                type: 'photo' as const,
+                media: new InputFile((x.fit as { bytes: Buffer }).bytes, 'result.png'),
+              })),
+              replyParams,
+            );
         }
       }
       for (const f of documents) {
@@ -112,7 +146,11 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
           const mb = (size / 1e6).toFixed(1);
           const text = link
             ? t(locale, 'bot.file_link', { name: path.basename(f.path), size: mb, hours: link.hours, url: link.url })
-            : t(locale, 'bot.file_skipped', { name: path.basename(f.path), size: mb, max: Math.round(maxUpload / 1e6) });
+            : t(locale, 'bot.file_skipped', {
+                name: path.basename(f.path),
+                size: mb,
+                max: Math.round(maxUpload / 1e6),
+              });
           await api.sendMessage(chatId, text, replyParams);
           continue;
         }
@@ -126,7 +164,12 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
       if (images.length > 1 && messageId !== undefined) {
         try {
           const grid = await resultGrid(images.slice(0, 4).map((f) => f.absolutePath));
-          await api.editMessageMedia(chatId, messageId, { type: 'photo', media: new InputFile(grid, 'grid.jpg'), caption }, { reply_markup: kb });
+          await api.editMessageMedia(
+            chatId,
+            messageId,
+            { type: 'photo', media: new InputFile(grid, 'grid.jpg'), caption },
+            { reply_markup: kb },
+          );
           return;
         } catch (err) {
           deps.logger.warn({ err }, 'could not show the grid; showing the caption instead');

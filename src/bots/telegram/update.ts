@@ -29,10 +29,15 @@ export function mediaRefsOf(msg: Message): { images: FileRef[]; audios: FileRef[
     if (!m) continue;
     const largest = m.photo?.at(-1);
     if (largest) images.push({ fileId: largest.file_id, size: largest.file_size });
-    if (m.sticker && !m.sticker.is_animated && !m.sticker.is_video) images.push({ fileId: m.sticker.file_id, size: m.sticker.file_size });
+    if (m.sticker && !m.sticker.is_animated && !m.sticker.is_video)
+      images.push({ fileId: m.sticker.file_id, size: m.sticker.file_size });
     if (m.voice) audios.push({ fileId: m.voice.file_id, size: m.voice.file_size });
     if (m.audio) audios.push({ fileId: m.audio.file_id, size: m.audio.file_size });
-    if (m.document) (m.document.mime_type?.startsWith('audio/') ? audios : images).push({ fileId: m.document.file_id, size: m.document.file_size });
+    if (m.document)
+      (m.document.mime_type?.startsWith('audio/') ? audios : images).push({
+        fileId: m.document.file_id,
+        size: m.document.file_size,
+      });
   }
   return { images, audios };
 }

@@ -18,7 +18,11 @@ export interface TerminalSinkOptions {
 export function createTerminalSink(opts: TerminalSinkOptions): ProgressSink {
   const isTTY = Boolean(opts.out.isTTY);
   let bar: cliProgress.SingleBar | undefined;
-  const oneLine = (text: string) => text.split('\n').filter((l) => !/[█░]/.test(l)).join(' · ');
+  const oneLine = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => !/[█░]/.test(l))
+      .join(' · ');
 
   const stopBar = () => {
     bar?.stop();
@@ -33,7 +37,13 @@ export function createTerminalSink(opts: TerminalSinkOptions): ProgressSink {
       }
       if (!bar) {
         bar = new cliProgress.SingleBar(
-          { format: '{bar} {percentage}% | {status}', stream: opts.out as NodeJS.WritableStream, hideCursor: true, clearOnComplete: false, barsize: 24 },
+          {
+            format: '{bar} {percentage}% | {status}',
+            stream: opts.out as NodeJS.WritableStream,
+            hideCursor: true,
+            clearOnComplete: false,
+            barsize: 24,
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(100, view.percent, { status: oneLine(view.text) });

@@ -20,7 +20,17 @@ describe('slash commands rendered from the manifests', () => {
         expect((o.choices ?? []).length).toBeLessThanOrEqual(25);
         expect(o.choices && o.autocomplete).toBeFalsy();
       }
-      const chars = c.name.length + c.description.length + c.options.reduce((n, o) => n + o.name.length + o.description.length + (o.choices ?? []).reduce((m, ch) => m + ch.name.length + ch.value.length, 0), 0);
+      const chars =
+        c.name.length +
+        c.description.length +
+        c.options.reduce(
+          (n, o) =>
+            n +
+            o.name.length +
+            o.description.length +
+            (o.choices ?? []).reduce((m, ch) => m + ch.name.length + ch.value.length, 0),
+          0,
+        );
       expect(chars).toBeLessThanOrEqual(8000);
     }
   });
@@ -33,7 +43,10 @@ describe('slash commands rendered from the manifests', () => {
     expect(byName.cfg).toMatchObject({ type: 10, min_value: 1, max_value: 20 });
     expect(byName.model).toMatchObject({ type: 3, autocomplete: true });
     expect(byName.aspect?.choices?.map((c) => c.value)).toEqual(['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3']);
-    expect(commands.find((c) => c.name === 'talk')!.options.find((o) => o.name === 'audio')).toMatchObject({ type: 11, required: true });
+    expect(commands.find((c) => c.name === 'talk')!.options.find((o) => o.name === 'audio')).toMatchObject({
+      type: 11,
+      required: true,
+    });
     expect(commands.find((c) => c.name === 'status')!.default_member_permissions).toBe('0');
   });
 });

@@ -5,13 +5,24 @@ const job = { jobId: 'a', shortId: '1a2b3c4d', workflow: 'imagine', createdAt: 0
 
 describe('progress text', () => {
   it('renders a queued job with its position, in both languages', () => {
-    expect(renderProgress({ phase: 'queued', position: 2 }, job, 'en', { now: 0 }).text).toMatchInlineSnapshot(`"Queued — 2 ahead of you · job 1a2b3c4d"`);
-    expect(renderProgress({ phase: 'queued', position: 0 }, job, 'zh-TW', { now: 0 }).text).toMatchInlineSnapshot(`"排隊中 — 下一個就是你 · 任務 1a2b3c4d"`);
+    expect(renderProgress({ phase: 'queued', position: 2 }, job, 'en', { now: 0 }).text).toMatchInlineSnapshot(
+      `"Queued — 2 ahead of you · job 1a2b3c4d"`,
+    );
+    expect(renderProgress({ phase: 'queued', position: 0 }, job, 'zh-TW', { now: 0 }).text).toMatchInlineSnapshot(
+      `"排隊中 — 下一個就是你 · 任務 1a2b3c4d"`,
+    );
   });
 
   it('renders a running job with bar, step, node and an ETA from history', () => {
     const text = renderProgress(
-      { phase: 'running', percent: 57, startedAt: 0, node: 'sampler', nodeClass: 'KSampler', step: { value: 12, max: 20 } },
+      {
+        phase: 'running',
+        percent: 57,
+        startedAt: 0,
+        node: 'sampler',
+        nodeClass: 'KSampler',
+        step: { value: 12, max: 20 },
+      },
       { ...job, typicalMs: 100_000 },
       'en',
       { now: 40_000 },
@@ -24,14 +35,19 @@ describe('progress text', () => {
   });
 
   it('adds "still working" with the elapsed time on a heartbeat', () => {
-    const text = renderProgress({ phase: 'running', percent: 30, startedAt: 0, nodeClass: 'VAEDecode' }, job, 'zh-TW', { now: 221_000, heartbeat: true }).text;
+    const text = renderProgress({ phase: 'running', percent: 30, startedAt: 0, nodeClass: 'VAEDecode' }, job, 'zh-TW', {
+      now: 221_000,
+      heartbeat: true,
+    }).text;
     expect(text.split('\n').at(-1)).toBe('仍在處理 · 3:41');
   });
 
   it('says when other prompts are ahead inside ComfyUI', () => {
-    expect(renderProgress({ phase: 'running', percent: 0, startedAt: 0, comfyPosition: 3 }, job, 'en', { now: 0 }).text.split('\n')[0]).toBe(
-      'Waiting for the GPU — 3 ahead in ComfyUI · job 1a2b3c4d',
-    );
+    expect(
+      renderProgress({ phase: 'running', percent: 0, startedAt: 0, comfyPosition: 3 }, job, 'en', {
+        now: 0,
+      }).text.split('\n')[0],
+    ).toBe('Waiting for the GPU — 3 ahead in ComfyUI · job 1a2b3c4d');
   });
 
   it('extrapolates the remaining time from the percent when history has nothing', () => {

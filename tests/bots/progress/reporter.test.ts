@@ -3,18 +3,38 @@ import { createProgressReporter } from '../../../src/bots/progress/reporter.js';
 import type { ProgressSink, ProgressView } from '../../../src/bots/progress/sink.js';
 import { memoryLogger } from '../../support/logger.js';
 
-const view = (text: string): ProgressView => ({ text, percent: 0, bar: '', isRunning: true, jobId: 'j', shortId: 's', locale: 'en', canCancel: true });
+const view = (text: string): ProgressView => ({
+  text,
+  percent: 0,
+  bar: '',
+  isRunning: true,
+  jobId: 'j',
+  shortId: 's',
+  locale: 'en',
+  canCancel: true,
+});
 
 /** A sink whose calls resolve only when the test says so, to observe in-flight behaviour. */
 function slowSink() {
   const sent: string[] = [];
   const pending: Array<() => void> = [];
   const sink: ProgressSink = {
-    showProgress: (v) => new Promise<void>((r) => { sent.push(v.text); pending.push(r); }),
-    showResult: async () => { sent.push('RESULT'); },
-    showFailure: async () => { sent.push('FAILURE'); },
+    showProgress: (v) =>
+      new Promise<void>((r) => {
+        sent.push(v.text);
+        pending.push(r);
+      }),
+    showResult: async () => {
+      sent.push('RESULT');
+    },
+    showFailure: async () => {
+      sent.push('FAILURE');
+    },
   };
-  const resolveAll = async () => { while (pending.length) pending.shift()?.(); await Promise.resolve(); };
+  const resolveAll = async () => {
+    while (pending.length) pending.shift()?.();
+    await Promise.resolve();
+  };
   return { sink, sent, resolveAll, inFlight: () => pending.length };
 }
 
@@ -109,7 +129,13 @@ describe('progress reporter', () => {
     const sent: string[] = [];
     let fail = true;
     const sink: ProgressSink = {
-      showProgress: async (v) => { sent.push(v.text); if (fail) { fail = false; throw new Error('boom'); } },
+      showProgress: async (v) => {
+        sent.push(v.text);
+        if (fail) {
+          fail = false;
+          throw new Error('boom');
+        }
+      },
       showResult: async () => undefined,
       showFailure: async () => undefined,
     };

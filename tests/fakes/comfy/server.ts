@@ -14,7 +14,14 @@ import sharp from 'sharp';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 type Graph = Record<string, { class_type?: string; inputs?: Record<string, unknown> }>;
-type Info = Record<string, { input?: { required?: Record<string, unknown[]>; optional?: Record<string, unknown[]> }; output_node?: boolean; output?: string[] }>;
+type Info = Record<
+  string,
+  {
+    input?: { required?: Record<string, unknown[]>; optional?: Record<string, unknown[]> };
+    output_node?: boolean;
+    output?: string[];
+  }
+>;
 
 /** How the next submitted prompt behaves. Unset fields take the defaults. */
 export interface RunScript {
@@ -54,12 +61,16 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 let cachedInfo: Info | undefined;
 export function loadFixtureObjectInfo(): Info {
-  cachedInfo ??= JSON.parse(readFileSync(new URL('../../fixtures/comfyui/object_info.json', import.meta.url), 'utf8')) as Info;
+  cachedInfo ??= JSON.parse(
+    readFileSync(new URL('../../fixtures/comfyui/object_info.json', import.meta.url), 'utf8'),
+  ) as Info;
   return cachedInfo;
 }
 /** Entries of custom node packs some servers have (ReActor), to merge into the dump. */
 export function loadCustomNodeInfo(): Info {
-  return JSON.parse(readFileSync(new URL('../../fixtures/comfyui/object_info.reactor.json', import.meta.url), 'utf8')) as Info;
+  return JSON.parse(
+    readFileSync(new URL('../../fixtures/comfyui/object_info.reactor.json', import.meta.url), 'utf8'),
+  ) as Info;
 }
 
 interface QueueItem {
@@ -72,7 +83,10 @@ interface QueueItem {
 }
 
 export async function startFakeComfy(opts: FakeComfyOptions = {}) {
-  const info: Info = structuredClone({ ...(opts.objectInfo ?? loadFixtureObjectInfo()), ...(opts.customNodes ? loadCustomNodeInfo() : {}) });
+  const info: Info = structuredClone({
+    ...(opts.objectInfo ?? loadFixtureObjectInfo()),
+    ...(opts.customNodes ? loadCustomNodeInfo() : {}),
+  });
   for (const [key, list] of Object.entries(opts.models ?? {})) {
     const [cls, input] = key.split('.') as [string, string];
     const spec = info[cls]?.input?.required?.[input] ?? info[cls]?.input?.optional?.[input];
@@ -112,7 +126,8 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     else sockets.get(sid)?.send(buf);
   };
   const queueRemaining = () => pending.length + (running ? 1 : 0);
-  const broadcastStatus = () => send(undefined, 'status', { status: { exec_info: { queue_remaining: queueRemaining() } } });
+  const broadcastStatus = () =>
+    send(undefined, 'status', { status: { exec_info: { queue_remaining: queueRemaining() } } });
 
   const wss = new WebSocketServer({ noServer: true });
   wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
@@ -121,8 +136,11 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     sockets.set(sid, ws); // a second socket with the same id replaces the first in the table
     allSockets.add(ws);
     let first = true;
-    ws.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: queueRemaining() } }, sid } }));
-    if (running && running.extra.client_id === sid && currentNode) ws.send(JSON.stringify({ type: 'executing', data: { node: currentNode } }));
+    ws.send(
+      JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: queueRemaining() } }, sid } }),
+    );
+    if (running && running.extra.client_id === sid && currentNode)
+      ws.send(JSON.stringify({ type: 'executing', data: { node: currentNode } }));
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       if (first) {
@@ -131,7 +149,12 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
           const msg = JSON.parse(String(data)) as { type?: string; data?: { supports_preview_metadata?: boolean } };
           if (msg.type === 'feature_flags' && !legacy) {
             flags.set(ws, Boolean(msg.data?.supports_preview_metadata));
-            ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true, max_upload_size: 104857600 } }));
+            ws.send(
+              JSON.stringify({
+                type: 'feature_flags',
+                data: { supports_preview_metadata: true, max_upload_size: 104857600 },
+              }),
+            );
           }
         } catch {
           /* ignored, as ComfyUI does */
@@ -146,18 +169,53 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
   });
 
   // ---- validation (POST /prompt) ----------------------------------------------------------------
-  type NodeError = { errors: Array<{ type: string; message: string; details: string; extra_info: Record<string, unknown> }>; dependent_outputs: string[]; class_type: string };
+  type NodeError = {
+    errors: Array<{ type: string; message: string; details: string; extra_info: Record<string, unknown> }>;
+    dependent_outputs: string[];
+    class_type: string;
+  };
   function validate(prompt: Graph): { status: 400; body: unknown } | { outputs: string[] } {
     for (const [id, node] of Object.entries(prompt)) {
       if (!node || typeof node !== 'object' || !node.class_type) {
-        return { status: 400, body: { error: { type: 'invalid_prompt', message: 'Cannot execute because a node is missing the class_type property.', details: `Node ID '#${id}'`, extra_info: {} }, node_errors: {} } };
+        return {
+          status: 400,
+          body: {
+            error: {
+              type: 'invalid_prompt',
+              message: 'Cannot execute because a node is missing the class_type property.',
+              details: `Node ID '#${id}'`,
+              extra_info: {},
+            },
+            node_errors: {},
+          },
+        };
       }
       if (!info[node.class_type]) {
-        return { status: 400, body: { error: { type: 'invalid_prompt', message: `Cannot execute because node ${node.class_type} does not exist.`, details: `Node ID '#${id}'`, extra_info: {} }, node_errors: {} } };
+        return {
+          status: 400,
+          body: {
+            error: {
+              type: 'invalid_prompt',
+              message: `Cannot execute because node ${node.class_type} does not exist.`,
+              details: `Node ID '#${id}'`,
+              extra_info: {},
+            },
+            node_errors: {},
+          },
+        };
       }
     }
-    const outputs = Object.entries(prompt).filter(([, n]) => info[n.class_type as string]?.output_node).map(([id]) => id);
-    if (outputs.length === 0) return { status: 400, body: { error: { type: 'prompt_no_outputs', message: 'Prompt has no outputs', details: '', extra_info: {} }, node_errors: {} } };
+    const outputs = Object.entries(prompt)
+      .filter(([, n]) => info[n.class_type as string]?.output_node)
+      .map(([id]) => id);
+    if (outputs.length === 0)
+      return {
+        status: 400,
+        body: {
+          error: { type: 'prompt_no_outputs', message: 'Prompt has no outputs', details: '', extra_info: {} },
+          node_errors: {},
+        },
+      };
     const nodeErrors: Record<string, NodeError> = {};
     for (const [id, node] of Object.entries(prompt)) {
       const spec = info[node.class_type as string]?.input ?? {};
@@ -166,49 +224,125 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       for (const [name, s] of Object.entries(spec.required ?? {})) {
         const value = inputs[name];
         if (value === undefined) {
-          errors.push({ type: 'required_input_missing', message: 'Required input is missing', details: name, extra_info: { input_name: name } });
+          errors.push({
+            type: 'required_input_missing',
+            message: 'Required input is missing',
+            details: name,
+            extra_info: { input_name: name },
+          });
           continue;
         }
         errors.push(...checkValue(prompt, name, value, s, node.class_type as string));
       }
-      for (const [name, s] of Object.entries(spec.optional ?? {})) if (inputs[name] !== undefined) errors.push(...checkValue(prompt, name, inputs[name], s));
+      for (const [name, s] of Object.entries(spec.optional ?? {}))
+        if (inputs[name] !== undefined) errors.push(...checkValue(prompt, name, inputs[name], s));
       if (errors.length) nodeErrors[id] = { errors, dependent_outputs: outputs, class_type: node.class_type as string };
     }
     if (Object.keys(nodeErrors).length) {
-      const details = Object.values(nodeErrors).flatMap((n) => n.errors.map((e) => `${e.message}: ${e.details}`)).join('\n');
-      return { status: 400, body: { error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details, extra_info: {} }, node_errors: nodeErrors } };
+      const details = Object.values(nodeErrors)
+        .flatMap((n) => n.errors.map((e) => `${e.message}: ${e.details}`))
+        .join('\n');
+      return {
+        status: 400,
+        body: {
+          error: {
+            type: 'prompt_outputs_failed_validation',
+            message: 'Prompt outputs failed validation',
+            details,
+            extra_info: {},
+          },
+          node_errors: nodeErrors,
+        },
+      };
     }
     return { outputs };
   }
 
   function checkValue(prompt: Graph, name: string, value: unknown, spec: unknown[], cls = ''): NodeError['errors'] {
     if (Array.isArray(value)) {
-      if (value.length !== 2) return [{ type: 'bad_linked_input', message: 'Bad linked input, must be a length-2 list of [node_id, slot_index]', details: name, extra_info: { input_name: name } }];
-      if (!prompt[String(value[0])]) return [{ type: 'exception_during_validation', message: 'Exception when validating node', details: `'${String(value[0])}'`, extra_info: { input_name: name, exception_type: 'KeyError' } }];
+      if (value.length !== 2)
+        return [
+          {
+            type: 'bad_linked_input',
+            message: 'Bad linked input, must be a length-2 list of [node_id, slot_index]',
+            details: name,
+            extra_info: { input_name: name },
+          },
+        ];
+      if (!prompt[String(value[0])])
+        return [
+          {
+            type: 'exception_during_validation',
+            message: 'Exception when validating node',
+            details: `'${String(value[0])}'`,
+            extra_info: { input_name: name, exception_type: 'KeyError' },
+          },
+        ];
       return [];
     }
     const type = spec[0];
     const o = (spec[1] ?? {}) as { min?: number; max?: number; options?: unknown[] };
     if (type === 'INT' || type === 'FLOAT') {
       const n = typeof value === 'number' ? value : Number(value);
-      if (typeof value === 'boolean' || Number.isNaN(n)) return [{ type: 'invalid_input_type', message: `Failed to convert an input value to a ${type} value`, details: `${name}, ${String(value)}`, extra_info: { input_name: name } }];
-      if (o.min !== undefined && n < o.min) return [{ type: 'value_smaller_than_min', message: `Value ${n} smaller than min of ${o.min}`, details: name, extra_info: { input_name: name } }];
-      if (o.max !== undefined && n > o.max) return [{ type: 'value_bigger_than_max', message: `Value ${n} bigger than max of ${o.max}`, details: name, extra_info: { input_name: name } }];
+      if (typeof value === 'boolean' || Number.isNaN(n))
+        return [
+          {
+            type: 'invalid_input_type',
+            message: `Failed to convert an input value to a ${type} value`,
+            details: `${name}, ${String(value)}`,
+            extra_info: { input_name: name },
+          },
+        ];
+      if (o.min !== undefined && n < o.min)
+        return [
+          {
+            type: 'value_smaller_than_min',
+            message: `Value ${n} smaller than min of ${o.min}`,
+            details: name,
+            extra_info: { input_name: name },
+          },
+        ];
+      if (o.max !== undefined && n > o.max)
+        return [
+          {
+            type: 'value_bigger_than_max',
+            message: `Value ${n} bigger than max of ${o.max}`,
+            details: name,
+            extra_info: { input_name: name },
+          },
+        ];
     }
     // LoadImage/LoadAudio have VALIDATE_INPUTS: the list check is skipped, the file must exist in input/.
     if (cls === 'LoadImage' || cls === 'LoadAudio') {
       const file = String(value).replace(/ \[(input|output|temp)\]$/, '');
       const slash = file.lastIndexOf('/');
       const listed = Array.isArray(type) ? type.map(String) : ((o.options ?? []) as unknown[]).map(String);
-      if (!files.has(`input/${slash >= 0 ? file.slice(0, slash) : ''}/${file.slice(slash + 1)}`) && !listed.includes(String(value))) {
-        return [{ type: 'custom_validation_failed', message: 'Custom validation failed for node', details: `${name} - Invalid ${name} file: ${String(value)}`, extra_info: { input_name: name } }];
+      if (
+        !files.has(`input/${slash >= 0 ? file.slice(0, slash) : ''}/${file.slice(slash + 1)}`) &&
+        !listed.includes(String(value))
+      ) {
+        return [
+          {
+            type: 'custom_validation_failed',
+            message: 'Custom validation failed for node',
+            details: `${name} - Invalid ${name} file: ${String(value)}`,
+            extra_info: { input_name: name },
+          },
+        ];
       }
       return [];
     }
     // Old-style combos are checked; V3 "COMBO" inputs are not at the 0.3.6x commit (they fail at execution).
     if (Array.isArray(type) && !type.map(String).includes(String(value))) {
       const list = type.length > 20 ? `(list of length ${type.length})` : JSON.stringify(type);
-      return [{ type: 'value_not_in_list', message: 'Value not in list', details: `${name}: '${String(value)}' not in ${list}`, extra_info: { input_name: name } }];
+      return [
+        {
+          type: 'value_not_in_list',
+          message: 'Value not in list',
+          details: `${name}: '${String(value)}' not in ${list}`,
+          extra_info: { input_name: name },
+        },
+      ];
     }
     return [];
   }
@@ -225,7 +359,8 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     const visit = (id: string) => {
       if (seen.has(id) || !prompt[id]) return;
       seen.add(id);
-      for (const v of Object.values(prompt[id]?.inputs ?? {})) if (Array.isArray(v) && v.length === 2) visit(String(v[0]));
+      for (const v of Object.values(prompt[id]?.inputs ?? {}))
+        if (Array.isArray(v) && v.length === 2) visit(String(v[0]));
       order.push(id);
     };
     for (const o of outputs) visit(o);
@@ -245,17 +380,26 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       return `${base}_${String(n).padStart(5, '0')}_.${ext}`;
     };
     if (cls === 'SaveImage' || cls === 'PreviewImage') {
-      const latent = Object.values(prompt).find((n) => /^Empty(SD3)?LatentImage$/.test(n.class_type ?? ''))?.inputs ?? {};
+      const latent =
+        Object.values(prompt).find((n) => /^Empty(SD3)?LatentImage$/.test(n.class_type ?? ''))?.inputs ?? {};
       // Without a latent canvas the output takes the loaded image's size (edit, upscale).
       const loaded = Object.values(prompt).find((n) => n.class_type === 'LoadImage')?.inputs?.image;
-      const loadedMeta = loaded ? await sharp(files.get(`input//${String(loaded)}`) ?? Buffer.alloc(0)).metadata().catch(() => undefined) : undefined;
+      const loadedMeta = loaded
+        ? await sharp(files.get(`input//${String(loaded)}`) ?? Buffer.alloc(0))
+            .metadata()
+            .catch(() => undefined)
+        : undefined;
       const width = Number(latent.width ?? loadedMeta?.width ?? 64);
       const height = Number(latent.height ?? loadedMeta?.height ?? 64);
       const batch = Number(latent.batch_size ?? 1);
       const type = cls === 'SaveImage' ? 'output' : 'temp';
       const images = [];
       for (let b = 0; b < batch; b++) {
-        const png = await sharp({ create: { width, height, channels: 3, background: { r: (b * 60) % 255, g: 120, b: 200 } } }).png().toBuffer();
+        const png = await sharp({
+          create: { width, height, channels: 3, background: { r: (b * 60) % 255, g: 120, b: 200 } },
+        })
+          .png()
+          .toBuffer();
         const filename = nextName('png');
         files.set(`${type}/${subfolder}/${filename}`, png);
         images.push({ filename, subfolder, type });
@@ -266,9 +410,14 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       const ext = cls === 'SaveWEBM' ? 'webm' : 'mp4';
       const filename = nextName(ext);
       // ftyp box: enough for type sniffing; the fake does not encode real video.
-      files.set(`output/${subfolder}/${filename}`, Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom\0\0\x02\0isomiso2'), Buffer.alloc(64)]));
+      files.set(
+        `output/${subfolder}/${filename}`,
+        Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom\0\0\x02\0isomiso2'), Buffer.alloc(64)]),
+      );
       const entry = { filename, subfolder, type: 'output' };
-      return cls === 'VHS_VideoCombine' ? { gifs: [{ ...entry, format: 'video/h264-mp4', frame_rate: 16 }] } : { images: [entry], animated: [true] };
+      return cls === 'VHS_VideoCombine'
+        ? { gifs: [{ ...entry, format: 'video/h264-mp4', frame_rate: 16 }] }
+        : { images: [entry], animated: [true] };
     }
     if (/^SaveAudio/.test(cls ?? '')) {
       const ext = cls === 'SaveAudioMP3' ? 'mp3' : cls === 'SaveAudioOpus' ? 'opus' : 'flac';
@@ -297,7 +446,9 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
         prompt: [item.number, pid, item.prompt, item.extra, item.outputs],
         outputs,
         status: { status_str: status, completed: status === 'success', messages: msgs },
-        meta: Object.fromEntries(Object.keys(outputs).map((n) => [n, { node_id: n, display_node: n, parent_node: null, real_node_id: n }])),
+        meta: Object.fromEntries(
+          Object.keys(outputs).map((n) => [n, { node_id: n, display_node: n, parent_node: null, real_node_id: n }]),
+        ),
       });
     };
 
@@ -310,8 +461,10 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     msgs.push(['execution_cached', cachedMsg]);
     toClient('execution_cached', cachedMsg);
 
-    const failAt = script.failAt === 'sampler' ? order.find((n) => SAMPLERS.test(item.prompt[n]?.class_type ?? '')) : script.failAt;
-    const holdAt = script.holdAt === 'sampler' ? order.find((n) => SAMPLERS.test(item.prompt[n]?.class_type ?? '')) : script.holdAt;
+    const failAt =
+      script.failAt === 'sampler' ? order.find((n) => SAMPLERS.test(item.prompt[n]?.class_type ?? '')) : script.failAt;
+    const holdAt =
+      script.holdAt === 'sampler' ? order.find((n) => SAMPLERS.test(item.prompt[n]?.class_type ?? '')) : script.holdAt;
     const executed: string[] = [];
     const interrupted = (node: string) => {
       const data = { prompt_id: pid, node_id: node, node_type: item.prompt[node]?.class_type, executed, ...ts() };
@@ -370,7 +523,16 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
               const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, k & 0xff]);
               const target = sid && sockets.get(sid);
               if (target && flags.get(target)) {
-                const meta = Buffer.from(JSON.stringify({ node_id: id, prompt_id: pid, display_node_id: id, parent_node_id: null, real_node_id: id, image_type: 'image/jpeg' }));
+                const meta = Buffer.from(
+                  JSON.stringify({
+                    node_id: id,
+                    prompt_id: pid,
+                    display_node_id: id,
+                    parent_node_id: null,
+                    real_node_id: id,
+                    image_type: 'image/jpeg',
+                  }),
+                );
                 const head = Buffer.alloc(8);
                 head.writeUInt32BE(4, 0);
                 head.writeUInt32BE(meta.length, 4);
@@ -459,16 +621,35 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     const route = `${req.method} ${path}`;
 
     if (route === 'POST /prompt') {
-      if (!b.prompt) return json(res, 400, { error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} }, node_errors: {} });
+      if (!b.prompt)
+        return json(res, 400, {
+          error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} },
+          node_errors: {},
+        });
       if (b.prompt_id !== undefined && b.prompt_id !== null && !UUID_RE.test(String(b.prompt_id))) {
-        return json(res, 400, { error: { type: 'invalid_prompt_id', message: 'Invalid prompt_id', details: String(b.prompt_id), extra_info: {} }, node_errors: {} });
+        return json(res, 400, {
+          error: {
+            type: 'invalid_prompt_id',
+            message: 'Invalid prompt_id',
+            details: String(b.prompt_id),
+            extra_info: {},
+          },
+          node_errors: {},
+        });
       }
       const v = validate(b.prompt as Graph);
       if ('status' in v) return json(res, v.status, v.body);
       const id = (b.prompt_id as string | undefined) ?? randomUUID();
       const number = typeof b.number === 'number' ? b.number : b.front ? -counter++ : counter++;
       const clientId = typeof b.client_id === 'string' ? b.client_id : undefined;
-      pending.push({ number, id, prompt: b.prompt as Graph, extra: clientId ? { client_id: clientId } : {}, outputs: v.outputs, script: scripts.shift() ?? {} });
+      pending.push({
+        number,
+        id,
+        prompt: b.prompt as Graph,
+        extra: clientId ? { client_id: clientId } : {},
+        outputs: v.outputs,
+        script: scripts.shift() ?? {},
+      });
       broadcastStatus();
       wake?.();
       return json(res, 200, { prompt_id: id, number, node_errors: {} });
@@ -482,10 +663,11 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     }
     if (route === 'POST /queue') {
       if (b.clear) pending.splice(0);
-      if (Array.isArray(b.delete)) for (const id of b.delete) {
-        const i = pending.findIndex((q) => q.id === id);
-        if (i >= 0) pending.splice(i, 1);
-      }
+      if (Array.isArray(b.delete))
+        for (const id of b.delete) {
+          const i = pending.findIndex((q) => q.id === id);
+          if (i >= 0) pending.splice(i, 1);
+        }
       broadcastStatus();
       return empty(res);
     }
@@ -528,12 +710,29 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
         return res.end();
       }
       const ext = base.split('.').pop();
-      const ct = ext === 'png' ? 'image/png' : ext === 'mp4' ? 'video/mp4' : ext === 'flac' ? 'audio/flac' : 'application/octet-stream';
-      res.writeHead(200, { 'content-type': ct, 'content-disposition': `filename="${base}"`, 'content-length': data.length });
+      const ct =
+        ext === 'png'
+          ? 'image/png'
+          : ext === 'mp4'
+            ? 'video/mp4'
+            : ext === 'flac'
+              ? 'audio/flac'
+              : 'application/octet-stream';
+      res.writeHead(200, {
+        'content-type': ct,
+        'content-disposition': `filename="${base}"`,
+        'content-length': data.length,
+      });
       return res.end(data);
     }
     if (route === 'POST /upload/image') {
-      const form = await new Request('http://x/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: raw }).formData().catch(() => undefined);
+      const form = await new Request('http://x/', {
+        method: 'POST',
+        headers: { 'content-type': String(req.headers['content-type']) },
+        body: raw,
+      })
+        .formData()
+        .catch(() => undefined);
       const file = form?.get('image');
       if (!form || !file || typeof file === 'string' || !file.name) {
         res.writeHead(400);
@@ -559,11 +758,31 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     }
     if (route === 'GET /system_stats') {
       return json(res, 200, {
-        system: { os: 'posix', ram_total: 34359738368, ram_free: 17179869184, comfyui_version: legacy ? '0.2.2' : '0.3.64', python_version: '3.12.3', pytorch_version: '2.8.0', embedded_python: false, argv: ['main.py'] },
-        devices: [{ name: 'cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync', type: 'cuda', index: 0, vram_total: 25757220864, vram_free: 24000000000, torch_vram_total: 0, torch_vram_free: 0 }],
+        system: {
+          os: 'posix',
+          ram_total: 34359738368,
+          ram_free: 17179869184,
+          comfyui_version: legacy ? '0.2.2' : '0.3.64',
+          python_version: '3.12.3',
+          pytorch_version: '2.8.0',
+          embedded_python: false,
+          argv: ['main.py'],
+        },
+        devices: [
+          {
+            name: 'cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync',
+            type: 'cuda',
+            index: 0,
+            vram_total: 25757220864,
+            vram_free: 24000000000,
+            torch_vram_total: 0,
+            torch_vram_free: 0,
+          },
+        ],
       });
     }
-    if (route === 'GET /features') return json(res, 200, { supports_preview_metadata: true, max_upload_size: 104857600 });
+    if (route === 'GET /features')
+      return json(res, 200, { supports_preview_metadata: true, max_upload_size: 104857600 });
     if (route === 'GET /models') return json(res, 200, ['checkpoints', 'loras', 'vae', 'upscale_models', 'controlnet']);
     res.writeHead(404);
     res.end('404: Not Found');

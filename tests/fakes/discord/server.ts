@@ -12,8 +12,20 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseMultipart } from '../multipart.js';
 
-export interface DcUser { id: string; username: string; global_name?: string; discriminator: string; avatar: null }
-export interface DcAttachment { id: string; filename: string; size: number; content_type?: string; url: string }
+export interface DcUser {
+  id: string;
+  username: string;
+  global_name?: string;
+  discriminator: string;
+  avatar: null;
+}
+export interface DcAttachment {
+  id: string;
+  filename: string;
+  size: number;
+  content_type?: string;
+  url: string;
+}
 export interface DcMessage {
   id: string;
   channel_id: string;
@@ -29,20 +41,47 @@ export interface DcMessage {
   allowed_mentions?: unknown;
   deleted?: boolean;
 }
-export interface RestCall { method: string; path: string; body: Record<string, unknown>; files: string[]; status: number; at: number; code?: number }
+export interface RestCall {
+  method: string;
+  path: string;
+  body: Record<string, unknown>;
+  files: string[];
+  status: number;
+  at: number;
+  code?: number;
+}
 
 const snowflake = (() => {
   let n = BigInt(Date.now() - 1420070400000) << 22n;
   return () => (n += 1n).toString();
 })();
 
-export async function startFakeDiscord(opts: { token: string; appId?: string; tokenLifetimeMs?: number; ackDeadlineMs?: number; uploadCap?: number }) {
+export async function startFakeDiscord(opts: {
+  token: string;
+  appId?: string;
+  tokenLifetimeMs?: number;
+  ackDeadlineMs?: number;
+  uploadCap?: number;
+}) {
   const appId = opts.appId ?? '900000000000000001';
   const botUser: DcUser = { id: appId, username: 'relay', discriminator: '0', avatar: null };
   const calls: RestCall[] = [];
   const commands = new Map<string, unknown[]>(); // scope → commands
   const messages = new Map<string, DcMessage>();
-  const interactions = new Map<string, { id: string; token: string; createdAt: number; acked: boolean; channelId: string; originalId?: string; ephemeral?: boolean; type: number; data: unknown }>();
+  const interactions = new Map<
+    string,
+    {
+      id: string;
+      token: string;
+      createdAt: number;
+      acked: boolean;
+      channelId: string;
+      originalId?: string;
+      ephemeral?: boolean;
+      type: number;
+      data: unknown;
+    }
+  >();
   const files = new Map<string, Buffer>(); // attachment url path → bytes
   const rateLimits: Array<{ prefix: string; count: number; retryAfter: number }> = [];
   const oldEditQuota = { remaining: Infinity };
@@ -64,7 +103,8 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
       const msg = JSON.parse(String(raw)) as { op: number; d: Record<string, unknown> };
       if (msg.op === 1) ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
       if (msg.op === 2) {
-        if ((msg.d.token as string)?.replace(/^Bot /, '') !== opts.token) return ws.close(4004, 'Authentication failed.');
+        if ((msg.d.token as string)?.replace(/^Bot /, '') !== opts.token)
+          return ws.close(4004, 'Authentication failed.');
         identified = ws;
         dispatch('READY', {
           v: 10,
@@ -87,12 +127,18 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void handle(req, res, Buffer.concat(chunks)).catch((err) => {
-      res.writeHead(500);
-      res.end(String(err));
-    }));
+    req.on(
+      'end',
+      () =>
+        void handle(req, res, Buffer.concat(chunks)).catch((err) => {
+          res.writeHead(500);
+          res.end(String(err));
+        }),
+    );
   });
-  server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
+  server.on('upgrade', (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)),
+  );
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -111,7 +157,14 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
       body = mp.fields.payload_json ? (JSON.parse(mp.fields.payload_json) as Record<string, unknown>) : {};
       uploaded = Object.entries(mp.parts).map(([name, p]) => ({ name, bytes: p.bytes, filename: p.filename }));
     } else if (raw.length) body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-    const call: RestCall = { method, path: path + url.search, body, files: uploaded.map((u) => u.filename), status: 200, at: now() };
+    const call: RestCall = {
+      method,
+      path: path + url.search,
+      body,
+      files: uploaded.map((u) => u.filename),
+      status: 200,
+      at: now(),
+    };
     calls.push(call);
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
@@ -127,15 +180,19 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
     const limited = rateLimits.find((r) => path.startsWith(r.prefix) && r.count > 0);
     if (limited) {
       limited.count -= 1;
-      return send(429, { message: 'You are being rate limited.', retry_after: limited.retryAfter, global: false }, {
-        'retry-after': String(Math.ceil(limited.retryAfter)),
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': String((now() + limited.retryAfter * 1000) / 1000),
-        'x-ratelimit-reset-after': String(limited.retryAfter),
-        'x-ratelimit-bucket': 'fakebucket',
-        'x-ratelimit-scope': 'user',
-      });
+      return send(
+        429,
+        { message: 'You are being rate limited.', retry_after: limited.retryAfter, global: false },
+        {
+          'retry-after': String(Math.ceil(limited.retryAfter)),
+          'x-ratelimit-limit': '5',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String((now() + limited.retryAfter * 1000) / 1000),
+          'x-ratelimit-reset-after': String(limited.retryAfter),
+          'x-ratelimit-bucket': 'fakebucket',
+          'x-ratelimit-scope': 'user',
+        },
+      );
     }
     for (const u of uploaded) if (u.bytes.length > uploadCap) return error(413, 40005, 'Request entity too large');
     const attachmentsOf = (): DcAttachment[] =>
@@ -146,29 +203,61 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
         return { id, filename: u.filename, size: u.bytes.length, url: `${baseUrl}${p}` };
       });
     const makeMessage = (channelId: string, b: Record<string, unknown>, extra: Partial<DcMessage> = {}): DcMessage => {
-      const m: DcMessage = { id: snowflake(), channel_id: channelId, content: String(b.content ?? ''), components: (b.components as unknown[]) ?? [], attachments: attachmentsOf(), author: botUser, createdAt: now(), flags: b.flags as number | undefined, allowed_mentions: b.allowed_mentions, ...extra };
+      const m: DcMessage = {
+        id: snowflake(),
+        channel_id: channelId,
+        content: String(b.content ?? ''),
+        components: (b.components as unknown[]) ?? [],
+        attachments: attachmentsOf(),
+        author: botUser,
+        createdAt: now(),
+        flags: b.flags as number | undefined,
+        allowed_mentions: b.allowed_mentions,
+        ...extra,
+      };
       messages.set(m.id, m);
       return m;
     };
     const editMessage = (m: DcMessage, b: Record<string, unknown>) => {
       if (now() - m.createdAt > 3_600_000) {
-        if (oldEditQuota.remaining <= 0) return error(400, 30046, 'Maximum number of edits to messages older than 1 hour reached. Try again later');
+        if (oldEditQuota.remaining <= 0)
+          return error(400, 30046, 'Maximum number of edits to messages older than 1 hour reached. Try again later');
         oldEditQuota.remaining -= 1;
       }
       if ('content' in b) m.content = String(b.content ?? '');
       if ('components' in b) m.components = (b.components as unknown[]) ?? [];
       // Files sent with an edit are appended; `attachments` lists the existing ones to keep.
       const keep = Array.isArray(b.attachments) ? (b.attachments as Array<{ id: string }>).map((a) => a.id) : undefined;
-      m.attachments = [...(keep ? m.attachments.filter((a) => keep.includes(a.id)) : m.attachments), ...attachmentsOf()];
-      if (m.attachments.length > 10) return error(400, 30015, 'Maximum number of attachments in a message reached (10)');
+      m.attachments = [
+        ...(keep ? m.attachments.filter((a) => keep.includes(a.id)) : m.attachments),
+        ...attachmentsOf(),
+      ];
+      if (m.attachments.length > 10)
+        return error(400, 30015, 'Maximum number of attachments in a message reached (10)');
       return send(200, wire(m));
     };
-    const wire = (m: DcMessage) => ({ ...m, createdAt: undefined, type: 0, timestamp: new Date(m.createdAt).toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], embeds: [], pinned: false });
+    const wire = (m: DcMessage) => ({
+      ...m,
+      createdAt: undefined,
+      type: 0,
+      timestamp: new Date(m.createdAt).toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      embeds: [],
+      pinned: false,
+    });
 
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/gateway/bot') {
       if (!isBot) return error(401, 0, '401: Unauthorized');
-      return send(200, { url: baseUrl.replace('http', 'ws'), shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } });
+      return send(200, {
+        url: baseUrl.replace('http', 'ws'),
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 },
+      });
     }
     if (method === 'GET' && path === '/users/@me') return send(200, botUser);
     if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path))) {
@@ -176,7 +265,13 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
       if (method === 'GET') return send(200, commands.get(scope) ?? []);
       if (method === 'PUT') {
         const list = (Array.isArray(body) ? body : []) as Array<Record<string, unknown>>;
-        const stored = list.map((c) => ({ id: snowflake(), application_id: appId, version: snowflake(), type: 1, ...c }));
+        const stored = list.map((c) => ({
+          id: snowflake(),
+          application_id: appId,
+          version: snowflake(),
+          type: 1,
+          ...c,
+        }));
         commands.set(scope, stored);
         return send(200, stored);
       }
@@ -190,8 +285,11 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
       const type = Number(body.type);
       const data = (body.data ?? {}) as Record<string, unknown>;
       if (type === 4 || type === 5) {
-        const ephemeral = ((Number(data.flags ?? 0)) & 64) !== 0;
-        const msg = makeMessage(it.channelId, type === 4 ? data : { content: '' }, { interactionToken: it.token, flags: ephemeral ? 64 : 0 });
+        const ephemeral = (Number(data.flags ?? 0) & 64) !== 0;
+        const msg = makeMessage(it.channelId, type === 4 ? data : { content: '' }, {
+          interactionToken: it.token,
+          flags: ephemeral ? 64 : 0,
+        });
         it.originalId = msg.id;
         it.ephemeral = ephemeral;
       }
@@ -206,8 +304,13 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
         if (msg) {
           if ('content' in data) msg.content = String(data.content ?? '');
           if ('components' in data) msg.components = (data.components as unknown[]) ?? [];
-          const keep = Array.isArray(data.attachments) ? (data.attachments as Array<{ id: string }>).map((a) => a.id) : undefined;
-          msg.attachments = [...(keep ? msg.attachments.filter((a) => keep.includes(a.id)) : msg.attachments), ...attachmentsOf()];
+          const keep = Array.isArray(data.attachments)
+            ? (data.attachments as Array<{ id: string }>).map((a) => a.id)
+            : undefined;
+          msg.attachments = [
+            ...(keep ? msg.attachments.filter((a) => keep.includes(a.id)) : msg.attachments),
+            ...attachmentsOf(),
+          ];
         }
       }
       return send(204);
@@ -217,7 +320,14 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
       const it = [...interactions.values()].find((x) => x.token === token);
       if (!it) return error(404, 10015, 'Unknown Webhook');
       if (now() - it.createdAt > tokenLifetime) return error(401, 50027, 'Invalid Webhook Token');
-      const target = m[3] === '@original' ? (it.originalId ? messages.get(it.originalId) : undefined) : m[3] ? messages.get(m[3]) : undefined;
+      const target =
+        m[3] === '@original'
+          ? it.originalId
+            ? messages.get(it.originalId)
+            : undefined
+          : m[3]
+            ? messages.get(m[3])
+            : undefined;
       if (method === 'POST' && !m[3]) {
         const flags = Number(body.flags ?? 0);
         const msg = makeMessage(it.channelId, body, { interactionToken: token, flags });
@@ -237,7 +347,9 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
       if (method === 'POST' && !m[2]) {
         // enforce_nonce: the same nonce within a few minutes returns the first message instead of a duplicate.
         if (body.enforce_nonce && body.nonce) {
-          const dup = [...messages.values()].find((x) => x.channel_id === channelId && x.nonce === body.nonce && now() - x.createdAt < 5 * 60_000);
+          const dup = [...messages.values()].find(
+            (x) => x.channel_id === channelId && x.nonce === body.nonce && now() - x.createdAt < 5 * 60_000,
+          );
           if (dup) return send(200, wire(dup));
         }
         const msg = makeMessage(channelId, body, { nonce: body.nonce as string | undefined });
@@ -258,10 +370,23 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   /** Builds and dispatches an INTERACTION_CREATE; returns the interaction's id and token. */
-  function interact(type: number, data: Record<string, unknown>, user: DcUser, ctx: { channelId: string; guildId?: string; locale?: string; message?: DcMessage }) {
+  function interact(
+    type: number,
+    data: Record<string, unknown>,
+    user: DcUser,
+    ctx: { channelId: string; guildId?: string; locale?: string; message?: DcMessage },
+  ) {
     const id = snowflake();
     const token = `tok_${randomUUID().replace(/-/g, '')}`;
-    interactions.set(id, { id, token, createdAt: now(), acked: false, channelId: ctx.channelId, type, data: { message: ctx.message } });
+    interactions.set(id, {
+      id,
+      token,
+      createdAt: now(),
+      acked: false,
+      channelId: ctx.channelId,
+      type,
+      data: { message: ctx.message },
+    });
     const d: Record<string, unknown> = {
       id,
       application_id: appId,
@@ -281,13 +406,33 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
     if (ctx.guildId) {
       d.guild_id = ctx.guildId;
       d.guild_locale = 'en-US';
-      d.member = { user, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, permissions: '1071698660929' };
+      d.member = {
+        user,
+        roles: [],
+        joined_at: new Date().toISOString(),
+        deaf: false,
+        mute: false,
+        flags: 0,
+        permissions: '1071698660929',
+      };
     } else d.user = user;
     if (ctx.message) d.message = { ...wire2(ctx.message) };
     dispatch('INTERACTION_CREATE', d);
     return { id, token };
   }
-  const wire2 = (m: DcMessage) => ({ ...m, createdAt: undefined, type: 0, timestamp: new Date(m.createdAt).toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], embeds: [], pinned: false });
+  const wire2 = (m: DcMessage) => ({
+    ...m,
+    createdAt: undefined,
+    type: 0,
+    timestamp: new Date(m.createdAt).toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    embeds: [],
+    pinned: false,
+  });
 
   return {
     apiUrl: `${baseUrl}/api`,
@@ -297,29 +442,75 @@ export async function startFakeDiscord(opts: { token: string; appId?: string; to
     commands,
     messages,
     /** A user runs a slash command. `files` become ATTACHMENT options served from this fake's CDN. */
-    slash(user: DcUser, name: string, options: Array<{ name: string; type: number; value: unknown }>, ctx: { channelId: string; guildId?: string; locale?: string; files?: Record<string, { bytes: Buffer; filename: string; contentType?: string }> }) {
+    slash(
+      user: DcUser,
+      name: string,
+      options: Array<{ name: string; type: number; value: unknown }>,
+      ctx: {
+        channelId: string;
+        guildId?: string;
+        locale?: string;
+        files?: Record<string, { bytes: Buffer; filename: string; contentType?: string }>;
+      },
+    ) {
       const attachments: Record<string, DcAttachment> = {};
       const opts = [...options];
       for (const [optName, f] of Object.entries(ctx.files ?? {})) {
         const aid = snowflake();
         const p = `/attachments/${aid}/${f.filename}`;
         files.set(p, f.bytes);
-        attachments[aid] = { id: aid, filename: f.filename, size: f.bytes.length, content_type: f.contentType, url: `${baseUrl}${p}` };
+        attachments[aid] = {
+          id: aid,
+          filename: f.filename,
+          size: f.bytes.length,
+          content_type: f.contentType,
+          url: `${baseUrl}${p}`,
+        };
         opts.push({ name: optName, type: 11, value: aid });
       }
       const scope = ctx.guildId && commands.has(`guild:${ctx.guildId}`) ? `guild:${ctx.guildId}` : 'global';
-      const cmd = (commands.get(scope) ?? []).find((c) => (c as { name: string }).name === name) as { id: string } | undefined;
-      return interact(2, { id: cmd?.id ?? snowflake(), name, type: 1, options: opts, resolved: { attachments } }, user, ctx);
+      const cmd = (commands.get(scope) ?? []).find((c) => (c as { name: string }).name === name) as
+        | { id: string }
+        | undefined;
+      return interact(
+        2,
+        { id: cmd?.id ?? snowflake(), name, type: 1, options: opts, resolved: { attachments } },
+        user,
+        ctx,
+      );
     },
     /** A user presses a button (or picks from a select) on a message. */
-    component(user: DcUser, message: DcMessage, customId: string, ctx: { channelId: string; guildId?: string; locale?: string; values?: string[] }) {
-      return interact(3, { custom_id: customId, component_type: ctx.values ? 3 : 2, ...(ctx.values ? { values: ctx.values } : {}) }, user, { ...ctx, message });
+    component(
+      user: DcUser,
+      message: DcMessage,
+      customId: string,
+      ctx: { channelId: string; guildId?: string; locale?: string; values?: string[] },
+    ) {
+      return interact(
+        3,
+        { custom_id: customId, component_type: ctx.values ? 3 : 2, ...(ctx.values ? { values: ctx.values } : {}) },
+        user,
+        { ...ctx, message },
+      );
     },
-    autocomplete(user: DcUser, name: string, options: Array<{ name: string; type: number; value: unknown; focused?: boolean }>, ctx: { channelId: string; guildId?: string; locale?: string }) {
+    autocomplete(
+      user: DcUser,
+      name: string,
+      options: Array<{ name: string; type: number; value: unknown; focused?: boolean }>,
+      ctx: { channelId: string; guildId?: string; locale?: string },
+    ) {
       return interact(4, { id: snowflake(), name, type: 1, options }, user, ctx);
     },
-    modalSubmit(user: DcUser, customId: string, fields: Record<string, string>, ctx: { channelId: string; guildId?: string; locale?: string; message?: DcMessage }) {
-      const components = Object.entries(fields).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] }));
+    modalSubmit(
+      user: DcUser,
+      customId: string,
+      fields: Record<string, string>,
+      ctx: { channelId: string; guildId?: string; locale?: string; message?: DcMessage },
+    ) {
+      const components = Object.entries(fields).map(([id, value]) => ({
+        type: 1,
+        components: [{ type: 4, custom_id: id, value }],
+      }));
       return interact(5, { custom_id: customId, components }, user, ctx);
     },
     /** Future tokens (and live ones) expire after this long. */

@@ -12,9 +12,22 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { parseMultipart } from '../multipart.js';
 
-export interface TgUser { id: number; is_bot: boolean; first_name: string; username?: string; language_code?: string }
-export interface TgChat { id: number; type: 'private' | 'group' | 'supergroup'; title?: string; first_name?: string }
-type Markup = { inline_keyboard?: Array<Array<{ text: string; callback_data?: string; url?: string }>>; force_reply?: boolean } | undefined;
+export interface TgUser {
+  id: number;
+  is_bot: boolean;
+  first_name: string;
+  username?: string;
+  language_code?: string;
+}
+export interface TgChat {
+  id: number;
+  type: 'private' | 'group' | 'supergroup';
+  title?: string;
+  first_name?: string;
+}
+type Markup =
+  | { inline_keyboard?: Array<Array<{ text: string; callback_data?: string; url?: string }>>; force_reply?: boolean }
+  | undefined;
 export interface TgMessage {
   message_id: number;
   date: number;
@@ -26,7 +39,14 @@ export interface TgMessage {
   caption_entities?: Array<{ type: string; offset: number; length: number }>;
   photo?: Array<{ file_id: string; file_unique_id: string; width: number; height: number; file_size: number }>;
   document?: { file_id: string; file_unique_id: string; file_name?: string; mime_type?: string; file_size: number };
-  video?: { file_id: string; file_unique_id: string; file_size: number; width: number; height: number; duration: number };
+  video?: {
+    file_id: string;
+    file_unique_id: string;
+    file_size: number;
+    width: number;
+    height: number;
+    duration: number;
+  };
   voice?: { file_id: string; file_unique_id: string; duration: number; mime_type: string; file_size: number };
   audio?: { file_id: string; file_unique_id: string; duration: number; file_size: number };
   media_group_id?: string;
@@ -46,7 +66,8 @@ export interface ApiCall {
   retryAfter?: number;
 }
 
-const NOT_MODIFIED = 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
+const NOT_MODIFIED =
+  'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
 
 export async function startFakeTelegram(opts: { token: string; botUsername?: string }) {
   const bot: TgUser = { id: 7000001, is_bot: true, first_name: 'Relay', username: opts.botUsername ?? 'relay_bot' };
@@ -148,7 +169,8 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       return fail(f.status, f.description, f.retryAfter ? { parameters: { retry_after: f.retryAfter } } : {});
     }
 
-    const fileOf = (ref: unknown) => (typeof ref === 'string' && ref.startsWith('attach://') ? parts[ref.slice(9)] : undefined);
+    const fileOf = (ref: unknown) =>
+      typeof ref === 'string' && ref.startsWith('attach://') ? parts[ref.slice(9)] : undefined;
     const msgOf = () => messages.get(`${chatId}:${Number(params.message_id)}`);
     const chatOf = (): TgChat => {
       const known = [...messages.values()].find((x) => x.chat.id === chatId)?.chat;
@@ -161,11 +183,27 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     };
     const photoOf = async (f: { bytes: Buffer }) => {
       if (f.bytes.length > 10 * 1000 * 1000) return { error: 'Bad Request: PHOTO_INVALID_DIMENSIONS' as string };
-      const meta = await sharp(f.bytes).metadata().catch(() => undefined);
+      const meta = await sharp(f.bytes)
+        .metadata()
+        .catch(() => undefined);
       if (!meta?.width || !meta.height) return { error: 'Bad Request: IMAGE_PROCESS_FAILED' };
-      if (meta.width + meta.height > 10_000 || Math.max(meta.width, meta.height) / Math.min(meta.width, meta.height) > 20) return { error: 'Bad Request: PHOTO_INVALID_DIMENSIONS' };
+      if (
+        meta.width + meta.height > 10_000 ||
+        Math.max(meta.width, meta.height) / Math.min(meta.width, meta.height) > 20
+      )
+        return { error: 'Bad Request: PHOTO_INVALID_DIMENSIONS' };
       const id = storeFile(f.bytes, 'jpg');
-      return { photo: [{ file_id: id, file_unique_id: id.slice(0, 12), width: meta.width, height: meta.height, file_size: f.bytes.length }] };
+      return {
+        photo: [
+          {
+            file_id: id,
+            file_unique_id: id.slice(0, 12),
+            width: meta.width,
+            height: meta.height,
+            file_size: f.bytes.length,
+          },
+        ],
+      };
     };
     const sameMarkup = (a: Markup, b: Markup) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
 
@@ -176,7 +214,8 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       case 'setMyCommands':
       case 'sendChatAction':
       case 'answerCallbackQuery':
-        if (method === 'answerCallbackQuery' && String(params.text ?? '').length > 200) return fail(400, 'Bad Request: MESSAGE_TOO_LONG');
+        if (method === 'answerCallbackQuery' && String(params.text ?? '').length > 200)
+          return fail(400, 'Bad Request: MESSAGE_TOO_LONG');
         return ok(true);
       case 'getUpdates': {
         // An offset confirms every earlier update for good, as on the real server: a new poller never sees them again.
@@ -199,7 +238,9 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
         const text = String(params.text ?? '');
         if (!text.length) return fail(400, 'Bad Request: message text is empty');
         if (text.length > 4096) return fail(400, 'Bad Request: message is too long');
-        return ok(newMessage(chatOf(), bot, { text, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }));
+        return ok(
+          newMessage(chatOf(), bot, { text, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }),
+        );
       }
       case 'editMessageText': {
         const msg = msgOf();
@@ -207,7 +248,8 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
         if (msg.text === undefined) return fail(400, 'Bad Request: there is no text in the message to edit');
         const text = String(params.text ?? '');
         if (text.length > 4096) return fail(400, 'Bad Request: MESSAGE_TOO_LONG');
-        if (text === msg.text && sameMarkup(msg.reply_markup, params.reply_markup as Markup)) return fail(400, NOT_MODIFIED);
+        if (text === msg.text && sameMarkup(msg.reply_markup, params.reply_markup as Markup))
+          return fail(400, NOT_MODIFIED);
         msg.text = text;
         msg.reply_markup = params.reply_markup as Markup;
         return ok(msg);
@@ -218,7 +260,8 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
         if (msg.text !== undefined) return fail(400, 'Bad Request: there is no caption in the message to edit');
         const caption = String(params.caption ?? '');
         if (caption.length > 1024) return fail(400, 'Bad Request: MEDIA_CAPTION_TOO_LONG');
-        if (caption === (msg.caption ?? '') && sameMarkup(msg.reply_markup, params.reply_markup as Markup)) return fail(400, NOT_MODIFIED);
+        if (caption === (msg.caption ?? '') && sameMarkup(msg.reply_markup, params.reply_markup as Markup))
+          return fail(400, NOT_MODIFIED);
         msg.caption = caption;
         msg.reply_markup = params.reply_markup as Markup;
         return ok(msg);
@@ -251,7 +294,14 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
         const p = await photoOf(f);
         if ('error' in p) return fail(400, p.error as string);
         if (String(params.caption ?? '').length > 1024) return fail(400, 'Bad Request: message caption is too long');
-        return ok(newMessage(chatOf(), bot, { photo: p.photo, caption: params.caption as string | undefined, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }));
+        return ok(
+          newMessage(chatOf(), bot, {
+            photo: p.photo,
+            caption: params.caption as string | undefined,
+            reply_markup: params.reply_markup as Markup,
+            reply_to_message: replyTo(),
+          }),
+        );
       }
       case 'sendDocument':
       case 'sendAudio':
@@ -263,36 +313,76 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
         const id = storeFile(f.bytes, 'bin');
         const entry =
           method === 'sendDocument'
-            ? { document: { file_id: id, file_unique_id: id.slice(0, 12), file_name: f.filename, file_size: f.bytes.length } }
+            ? {
+                document: {
+                  file_id: id,
+                  file_unique_id: id.slice(0, 12),
+                  file_name: f.filename,
+                  file_size: f.bytes.length,
+                },
+              }
             : method === 'sendAudio'
               ? { audio: { file_id: id, file_unique_id: id.slice(0, 12), duration: 0, file_size: f.bytes.length } }
-              : { video: { file_id: id, file_unique_id: id.slice(0, 12), file_size: f.bytes.length, width: 0, height: 0, duration: 0 } };
-        return ok(newMessage(chatOf(), bot, { ...entry, caption: params.caption as string | undefined, reply_markup: params.reply_markup as Markup, reply_to_message: replyTo() }));
+              : {
+                  video: {
+                    file_id: id,
+                    file_unique_id: id.slice(0, 12),
+                    file_size: f.bytes.length,
+                    width: 0,
+                    height: 0,
+                    duration: 0,
+                  },
+                };
+        return ok(
+          newMessage(chatOf(), bot, {
+            ...entry,
+            caption: params.caption as string | undefined,
+            reply_markup: params.reply_markup as Markup,
+            reply_to_message: replyTo(),
+          }),
+        );
       }
       case 'sendMediaGroup': {
         const media = params.media as Array<{ type: string; media: string; caption?: string }>;
-        if (!Array.isArray(media) || media.length < 2 || media.length > 10) return fail(400, 'Bad Request: wrong number of media specified');
+        if (!Array.isArray(media) || media.length < 2 || media.length > 10)
+          return fail(400, 'Bad Request: wrong number of media specified');
         if ('reply_markup' in params) return fail(400, 'Bad Request: reply markup is not supported in media groups');
         const group = randomUUID();
         const out: TgMessage[] = [];
         for (const item of media) {
           const f = fileOf(item.media);
           if (!f) return fail(400, 'Bad Request: wrong file identifier/HTTP URL specified');
-          const p = item.type === 'photo' ? await photoOf(f) : { document: { file_id: storeFile(f.bytes, 'bin'), file_unique_id: 'x', file_size: f.bytes.length } };
+          const p =
+            item.type === 'photo'
+              ? await photoOf(f)
+              : { document: { file_id: storeFile(f.bytes, 'bin'), file_unique_id: 'x', file_size: f.bytes.length } };
           if ('error' in p) return fail(400, p.error as string);
-          out.push(newMessage(chatOf(), bot, { ...p, caption: item.caption, media_group_id: group, reply_to_message: replyTo() }));
+          out.push(
+            newMessage(chatOf(), bot, {
+              ...p,
+              caption: item.caption,
+              media_group_id: group,
+              reply_to_message: replyTo(),
+            }),
+          );
         }
         return ok(out);
       }
       case 'deleteMessage': {
-        if (!messages.delete(`${chatId}:${Number(params.message_id)}`)) return fail(400, 'Bad Request: message to delete not found');
+        if (!messages.delete(`${chatId}:${Number(params.message_id)}`))
+          return fail(400, 'Bad Request: message to delete not found');
         return ok(true);
       }
       case 'getFile': {
         const f = files.get(String(params.file_id));
         if (!f) return fail(400, 'Bad Request: invalid file_id');
         if (f.bytes.length > 20 * 1000 * 1000) return fail(400, 'Bad Request: file is too big');
-        return ok({ file_id: params.file_id, file_unique_id: String(params.file_id).slice(0, 12), file_size: f.bytes.length, file_path: f.path });
+        return ok({
+          file_id: params.file_id,
+          file_unique_id: String(params.file_id).slice(0, 12),
+          file_size: f.bytes.length,
+          file_path: f.path,
+        });
       }
       default:
         return fail(404, 'Not Found: method not found');
@@ -308,7 +398,18 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     calls,
     messages,
     /** A user sends a message (text or a photo/document with a caption), optionally as a reply. */
-    userSends(from: TgUser, chat: TgChat, content: { text?: string; voice?: Buffer; photo?: Buffer; document?: { bytes: Buffer; name: string; mime: string; size?: number }; caption?: string; replyTo?: TgMessage }) {
+    userSends(
+      from: TgUser,
+      chat: TgChat,
+      content: {
+        text?: string;
+        voice?: Buffer;
+        photo?: Buffer;
+        document?: { bytes: Buffer; name: string; mime: string; size?: number };
+        caption?: string;
+        replyTo?: TgMessage;
+      },
+    ) {
       const fields: Partial<TgMessage> = {};
       if (content.text !== undefined) {
         fields.text = content.text;
@@ -329,11 +430,23 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       }
       if (content.document) {
         const id = storeFile(content.document.bytes, 'bin');
-        fields.document = { file_id: id, file_unique_id: id.slice(0, 12), file_name: content.document.name, mime_type: content.document.mime, file_size: content.document.size ?? content.document.bytes.length };
+        fields.document = {
+          file_id: id,
+          file_unique_id: id.slice(0, 12),
+          file_name: content.document.name,
+          mime_type: content.document.mime,
+          file_size: content.document.size ?? content.document.bytes.length,
+        };
       }
       if (content.voice) {
         const id = storeFile(content.voice, 'oga');
-        fields.voice = { file_id: id, file_unique_id: id.slice(0, 12), duration: 3, mime_type: 'audio/ogg', file_size: content.voice.length };
+        fields.voice = {
+          file_id: id,
+          file_unique_id: id.slice(0, 12),
+          duration: 3,
+          mime_type: 'audio/ogg',
+          file_size: content.voice.length,
+        };
       }
       if (content.replyTo) fields.reply_to_message = content.replyTo;
       const msg = newMessage(chat, from, fields);
@@ -356,7 +469,9 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     },
     /** Messages the bot sent or edited in a chat, in order. */
     botMessages(chatId: number) {
-      return [...messages.values()].filter((x) => x.chat.id === chatId && x.from?.id === bot.id).sort((a, b) => a.message_id - b.message_id);
+      return [...messages.values()]
+        .filter((x) => x.chat.id === chatId && x.from?.id === bot.id)
+        .sort((a, b) => a.message_id - b.message_id);
     },
     message(chatId: number, id: number) {
       return messages.get(`${chatId}:${id}`);
