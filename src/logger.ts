@@ -76,6 +76,12 @@ function prettyOrJson(isPretty: boolean): DestinationStream {
   // Synchronous writes: the last line before process.exit (a fatal reason, the shutdown deadline) is not lost.
   const stdout = pino.destination({ fd: 1, sync: true });
   if (!isPretty) return stdout;
-  const format = prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
+  const format = prettyFactory({
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,module',
+    messageFormat: '{if module}[{module}] {end}{msg}',
+    singleLine: true,
+  });
   return { write: (line: string) => stdout.write(format(line)) };
 }
