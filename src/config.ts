@@ -105,8 +105,10 @@ export const configSchema = z
       .url({ protocol: /^https?$/ })
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
-    /** Port of the HTTP server (/healthz and download links). */
+    /** Port of the HTTP server every role runs (/healthz, /readyz, /metrics, download links). */
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** Address it listens on; 0.0.0.0 in a container, or when download links are served without a local proxy. */
+    HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     /** How long a download link works. */
     LINK_TTL_H: posInt(24, 24 * 30),
     /** Uploaded inputs are deleted after this many hours (remix of an older job then asks for the file again). */
@@ -156,6 +158,7 @@ export const configSchema = z
       outputRetentionMs: env.OUTPUT_RETENTION_D * 86_400_000,
       publicUrl: env.PUBLIC_URL,
       httpPort: env.HTTP_PORT,
+      httpHost: env.HTTP_HOST,
       linkTtlMs: env.LINK_TTL_H * 3_600_000,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       maxQueuedPerUser: env.MAX_QUEUED_PER_USER,
