@@ -62,6 +62,11 @@ export const configSchema = z
     OBJECT_INFO_REFRESH_S: posInt(300),
     /** Job lock lifetime; a killed worker's job is picked up again after about this long. */
     WORKER_LOCK_S: posInt(30, 600),
+    /**
+     * Seconds SIGTERM/SIGINT may take: a running prompt gets most of it to finish, then is handed back to the queue.
+     * docker-compose's stop_grace_period must be longer, or docker kills the process before it has handed back.
+     */
+    SHUTDOWN_TIMEOUT_S: posInt(25, 3600),
     // --- bots ---
     TELEGRAM_BOT_TOKEN: z
       .string()
@@ -136,6 +141,7 @@ export const configSchema = z
       objectInfoRefreshMs: env.OBJECT_INFO_REFRESH_S * 1000,
       workflowsDir: path.resolve(env.WORKFLOWS_DIR),
       workerLockMs: env.WORKER_LOCK_S * 1000,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_S * 1000,
       telegram: env.TELEGRAM_BOT_TOKEN
         ? {
             token: env.TELEGRAM_BOT_TOKEN,

@@ -29,7 +29,7 @@ async function main() {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
-  const lifecycle = createLifecycle(logger);
+  const lifecycle = createLifecycle(logger, { deadlineMs: config.shutdownTimeoutMs });
   lifecycle.installSignalHandlers();
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
 
