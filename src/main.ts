@@ -37,8 +37,11 @@ async function main() {
   logger.info({ workflows: [...workflows.keys()], comfy: config.comfyUrls }, 'starting');
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
-    const embedded = await startEmbeddedRedis(config.storageDir, logger);
-    lifecycle.onShutdown('embedded redis', () => embedded.stop());
+    const embedded = await startEmbeddedRedis(config.storageDir, logger, {
+      // Without its queue the relay takes no jobs: exit non-zero (docker/systemd restart it) rather than sit idle.
+      onFatal: () => void lifecycle.exit('embedded Redis could not be restarted', 1),
+    });
+    lifecycle.onShutdown('embedded redis', () => embedded.stop(), { lastResort: () => embedded.kill() });
     redisUrl = embedded.url;
   }
   if (role === 'all' || role === 'worker') await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle });
