@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/metrics.js';
 import { parseBinaryFrame, parseTextFrame, type PreviewFrame, type WsMessage } from './messages.js';
 
 /**
@@ -40,6 +41,7 @@ export interface ComfySocketDeps {
   /** No pong or message for this long = dead socket. */
   silenceTimeoutMs?: number;
   backoffMs?: { initial: number; max: number };
+  metrics?: Metrics;
 }
 
 export function createComfySocket(deps: ComfySocketDeps): ComfySocket {
@@ -93,6 +95,7 @@ export function createComfySocket(deps: ComfySocketDeps): ComfySocket {
       const isReconnect = everConnected;
       everConnected = true;
       log.info({ isReconnect }, 'connected');
+      if (isReconnect) deps.metrics?.comfyReconnect(deps.baseUrl);
       for (const w of waiters) w();
       waiters = [];
       emitAll({ kind: 'connected', isReconnect });

@@ -19,8 +19,10 @@ import { runPrompt, type RunEvent } from '../comfy/run.js';
 import type { ComfySocket } from '../comfy/socket.js';
 import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/metrics.js';
 import { mediaOf, type Storage } from '../storage.js';
 import {
+  decodeFailure,
   encodeFailure,
   generationJobSchema,
   type Failure,
@@ -55,6 +57,7 @@ export interface GenerationWorkerDeps {
   onBusy?: (jobId: string | undefined) => void;
   /** Workflows to consume at start (default: all); see setWorkflows. */
   workflowNames?: string[];
+  metrics?: Metrics;
 }
 
 export interface GenerationWorker {
@@ -75,19 +78,45 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
   };
   const redis = connect();
 
-  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<GenerationResult> => {
+  const processor = async (
+    workflow: string,
+    job: Job,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<GenerationResult> => {
     const jlog = log.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
     deps.onBusy?.(job.id);
+    // Queue wait once per job: a retry's earlier attempts and backoff are not time spent waiting for a GPU.
+    if (job.attemptsMade === 0) deps.metrics?.jobStarted(workflow, (Date.now() - job.timestamp) / 1000);
+    const timing: { comfySeconds?: number } = {};
     try {
-      return await processJob(job, jlog, signal);
+      const result = await processJob(job, jlog, timing, signal);
+      deps.metrics?.jobFinished(workflow, 'succeeded', timing.comfySeconds);
+      return result;
     } catch (err) {
-      throw mapError(err, jlog, signal);
+      const mapped = mapError(err, jlog, signal);
+      countFailure(workflow, job, mapped);
+      throw mapped;
     } finally {
       deps.onBusy?.(undefined);
     }
   };
 
-  async function processJob(job: Job, jlog: Logger, signal?: AbortSignal): Promise<GenerationResult> {
+  /** Every failed attempt counts by kind; jobs_total only counts the attempt BullMQ will not retry. */
+  function countFailure(workflow: string, job: Job, mapped: Error) {
+    const kind = decodeFailure(mapped.message).kind;
+    if (kind === 'cancelled') return deps.metrics?.jobFinished(workflow, 'cancelled');
+    deps.metrics?.failure(kind);
+    const isFinal = mapped instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (isFinal) deps.metrics?.jobFinished(workflow, 'failed');
+  }
+
+  async function processJob(
+    job: Job,
+    jlog: Logger,
+    timing: { comfySeconds?: number },
+    signal?: AbortSignal,
+  ): Promise<GenerationResult> {
     const data = generationJobSchema.parse(job.data);
     if (await redis.exists(cancelKey(deps.prefix, data.jobId))) throw new InterruptedError();
     const workflow = deps.workflows.get(data.workflow);
@@ -148,6 +177,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         pollIntervalMs: deps.pollIntervalMs,
       },
     );
+    timing.comfySeconds = (Date.now() - startedAt) / 1000;
     report.flush();
 
     const files: OutputFile[] = [];
@@ -255,7 +285,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     const name = generateQueue(workflow);
     const worker: Worker = new Worker(
       name,
-      (job, token, signal) => exclusive(worker, () => processor(job, token, signal)),
+      (job, token, signal) => exclusive(worker, () => processor(workflow, job, token, signal)),
       {
         connection: connect(),
         prefix: deps.prefix,
