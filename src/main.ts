@@ -1,11 +1,16 @@
 import { existsSync } from 'node:fs';
 import { startEmbeddedRedis } from './app/embedded-redis.js';
 import { startBotRole } from './app/bot-role.js';
+import { startHttpServer } from './app/http-role.js';
 import { startWorkerRole } from './app/worker-role.js';
 import { loadWorkflows } from './comfy/workflows.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './ops/metrics.js';
+import { redisCheck } from './ops/readiness.js';
+import { createRedis } from './queue/redis.js';
+import { createStorage } from './storage.js';
 
 /** `npm start` runs every role the settings allow; `npm start -- worker` runs one. */
 const roles = ['all', 'worker', 'bot'] as const;
@@ -35,6 +40,16 @@ async function main() {
 
   const workflows = loadWorkflows(config.workflowsDir);
   logger.info({ workflows: [...workflows.keys()], comfy: config.comfyUrls }, 'starting');
+  // One HTTP server per process, whatever the role: /healthz answers while the roles start; each role adds its
+  // readiness checks (and the bot role its download links) to it. Closed last.
+  const http = await startHttpServer({
+    port: config.httpPort,
+    host: config.httpHost,
+    storage: createStorage(config.storageDir),
+    metrics: createMetrics({ workflows: workflows.keys() }),
+    logger,
+  });
+  lifecycle.onShutdown('http', () => http.close());
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
     const embedded = await startEmbeddedRedis(config.storageDir, logger, {
@@ -44,10 +59,16 @@ async function main() {
     lifecycle.onShutdown('embedded redis', () => embedded.stop(), { lastResort: () => embedded.kill() });
     redisUrl = embedded.url;
   }
-  if (role === 'all' || role === 'worker') await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle });
+  // A fail-fast connection of its own: PING answers at once while Redis is away, and it reconnects by itself.
+  const readinessRedis = createRedis(redisUrl, 'producer', logger);
+  readinessRedis.connect().catch(() => undefined);
+  lifecycle.onShutdown('readiness redis', () => readinessRedis.disconnect());
+  http.addReadiness('redis', redisCheck(readinessRedis));
+  if (role === 'all' || role === 'worker')
+    await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle, http });
   // The bot role runs when a chat platform is configured (or was asked for by name).
   if (role === 'bot' || (role === 'all' && (config.telegram || config.discord)))
-    await startBotRole({ config, redisUrl, workflows, logger, lifecycle });
+    await startBotRole({ config, redisUrl, workflows, logger, lifecycle, http });
   logger.info({ role }, 'ready');
 }
 

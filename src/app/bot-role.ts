@@ -10,9 +10,10 @@ import type { Logger } from '../logger.js';
 import { createQuotas } from '../queue/quotas.js';
 import { connectProducer } from '../queue/redis.js';
 import { createLinkSigner, loadLinkSecret } from '../ops/links.js';
+import { sqliteCheck } from '../ops/readiness.js';
 import { startRetention } from '../ops/retention.js';
 import { startFrontendCore } from './frontend-core.js';
-import { startHttpServer } from './http-role.js';
+import type { HttpServer } from './http-role.js';
 
 /** History + queue client + every configured chat frontend; unfinished jobs are picked up again at start. */
 export async function startBotRole(deps: {
@@ -21,6 +22,8 @@ export async function startBotRole(deps: {
   workflows: WorkflowRegistry;
   logger: Logger;
   lifecycle: Lifecycle;
+  /** The process's HTTP server (main.ts starts it): download links, readiness, queue depth. */
+  http?: Pick<HttpServer, 'metrics' | 'addReadiness' | 'setLinkSigner'>;
 }) {
   const { config, logger, lifecycle } = deps;
   const core = await startFrontendCore({
@@ -64,7 +67,9 @@ export async function startBotRole(deps: {
   });
   lifecycle.onShutdown('retention', () => retention.stop());
 
-  // Download links and /healthz, when this deployment has a public address.
+  deps.http?.addReadiness('sqlite', sqliteCheck(core.db));
+  deps.http?.metrics.setQueueDepthSource(() => core.producer.counts());
+  // Download links, when this deployment has a public address; the process's HTTP server serves them.
   let linkFor: ((rel: string) => { url: string; hours: number }) | undefined;
   if (config.publicUrl) {
     const signer = createLinkSigner({
@@ -72,8 +77,7 @@ export async function startBotRole(deps: {
       publicUrl: config.publicUrl,
       ttlMs: config.linkTtlMs,
     });
-    const http = await startHttpServer({ port: config.httpPort, storage: core.storage, signer, logger });
-    lifecycle.onShutdown('http', () => http.close());
+    deps.http?.setLinkSigner(signer);
     linkFor = (rel) => ({ url: signer.url(rel), hours: Math.round(config.linkTtlMs / 3_600_000) });
   }
   const frontends: string[] = [];

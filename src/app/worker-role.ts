@@ -7,9 +7,11 @@ import type { Config } from '../config.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { startHeartbeat } from '../ops/heartbeat.js';
+import { comfyCheck } from '../ops/readiness.js';
 import { createRedis } from '../queue/redis.js';
 import { createGenerationWorker } from '../queue/worker.js';
 import { createStorage } from '../storage.js';
+import type { HttpServer } from './http-role.js';
 
 /** Which workflows a ComfyUI can run (node classes and named models present), and why not the others. */
 export async function capabilitiesOf(client: ComfyClient, workflows: WorkflowRegistry) {
@@ -36,15 +38,19 @@ export async function startWorkerRole(deps: {
   workflows: WorkflowRegistry;
   logger: Logger;
   lifecycle: Lifecycle;
+  /** The process's HTTP server (absent in the CLI): metrics, and a readiness check per ComfyUI. */
+  http?: Pick<HttpServer, 'metrics' | 'addReadiness'>;
 }) {
   const { config, logger, lifecycle } = deps;
+  const metrics = deps.http?.metrics;
   const storage = createStorage(config.storageDir);
   const started = [];
   for (const url of config.comfyUrls) {
     const workerId = randomUUID();
     const log = logger.child({ role: 'worker', instance: url, workerId: workerId.slice(0, 8) });
     const client = createComfyClient({ baseUrl: url, logger: log });
-    const socket = createComfySocket({ baseUrl: url, logger: log });
+    const socket = createComfySocket({ baseUrl: url, logger: log, metrics });
+    deps.http?.addReadiness(`comfy ${new URL(url).host}`, comfyCheck(client));
     const hbRedis = createRedis(deps.redisUrl, 'worker', logger);
     const heartbeat = startHeartbeat({
       redis: hbRedis,
@@ -66,6 +72,7 @@ export async function startWorkerRole(deps: {
       maxPromptChars: config.maxPromptChars,
       lockDurationMs: config.workerLockMs,
       onBusy: (jobId) => heartbeat.setBusy(jobId),
+      metrics,
     });
 
     let timer: NodeJS.Timeout | undefined;

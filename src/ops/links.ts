@@ -12,6 +12,20 @@ export interface LinkSigner {
   verify(relativePath: string, exp: string | null, sig: string | null, now?: number): boolean;
 }
 
+/** The link secret file is unusable; start refuses it rather than signing with a weak or empty key. */
+export class LinkSecretError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(
+      `the download link secret ${file} is ${problem}; delete it to have a new one made at start ` +
+        '(links already sent stop working), or write at least 32 hex characters into it',
+    );
+    this.name = 'LinkSecretError';
+  }
+}
+
 export function loadLinkSecret(storageDir: string): Buffer {
   const file = path.join(storageDir, 'link-secret');
   if (!existsSync(file)) {
@@ -19,7 +33,11 @@ export function loadLinkSecret(storageDir: string): Buffer {
     writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
   }
   chmodSync(file, 0o600);
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  const text = readFileSync(file, 'utf8').trim();
+  // Buffer.from(…, 'hex') silently stops at the first bad character: "" or "zz" would sign with an empty key.
+  if (text === '') throw new LinkSecretError(file, 'empty');
+  if (!/^(?:[0-9a-fA-F]{2}){16,}$/.test(text)) throw new LinkSecretError(file, 'not an even run of 32+ hex characters');
+  return Buffer.from(text, 'hex');
 }
 
 export function createLinkSigner(deps: { secret: Buffer; publicUrl: string; ttlMs: number }): LinkSigner {

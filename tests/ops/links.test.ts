@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../src/app/http-role.js';
-import { createLinkSigner, loadLinkSecret } from '../../src/ops/links.js';
+import { createLinkSigner, LinkSecretError, loadLinkSecret } from '../../src/ops/links.js';
+import { createMetrics } from '../../src/ops/metrics.js';
 import { createStorage } from '../../src/storage.js';
 import { memoryLogger } from '../support/logger.js';
 
@@ -25,6 +26,7 @@ describe('download links for results too large for a chat', () => {
       host: '127.0.0.1',
       storage: createStorage(dir),
       signer,
+      metrics: createMetrics({ defaultMetrics: false }),
       logger: memoryLogger().logger,
     });
     base = `http://127.0.0.1:${server.port}`;
@@ -34,6 +36,30 @@ describe('download links for results too large for a chat', () => {
   it('keeps its secret private and stable', () => {
     expect(statSync(path.join(dir, 'link-secret')).mode & 0o777).toBe(0o600);
     expect(loadLinkSecret(dir).equals(loadLinkSecret(dir))).toBe(true);
+  });
+
+  it('refuses an empty or malformed secret at start, naming the file', () => {
+    for (const [text, problem] of [
+      ['', 'empty'],
+      ['\n', 'empty'],
+      ['zz'.repeat(32), 'not an even run of 32+ hex characters'],
+      ['abc', 'not an even run of 32+ hex characters'],
+    ] as const) {
+      const other = mkdtempSync(path.join(tmpdir(), 'links-bad-'));
+      writeFileSync(path.join(other, 'link-secret'), text);
+      const err = (() => {
+        try {
+          loadLinkSecret(other);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(LinkSecretError);
+      expect((err as Error).message).toBe(
+        `the download link secret ${path.join(other, 'link-secret')} is ${problem}; delete it to have a new one made ` +
+          'at start (links already sent stop working), or write at least 32 hex characters into it',
+      );
+    }
   });
 
   it('serves a file through a signed link', async () => {
