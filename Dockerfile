@@ -6,7 +6,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:22-bookworm-slim
-ENV NODE_ENV=production STORAGE_DIR=/data
+# HTTP_HOST: a container's loopback is its own; 0.0.0.0 lets healthchecks, Prometheus and a proxy reach the server.
+ENV NODE_ENV=production STORAGE_DIR=/data HTTP_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
@@ -15,5 +16,6 @@ COPY workflows ./workflows
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
+EXPOSE 8080
 ENTRYPOINT ["npm", "start", "--"]
 CMD ["all"]
