@@ -62,6 +62,10 @@ export const configSchema = z
     OBJECT_INFO_REFRESH_S: posInt(300),
     /** Job lock lifetime; a killed worker's job is picked up again after about this long. */
     WORKER_LOCK_S: posInt(30, 600),
+    /** An output download fails (and is retried) after this long without a byte; its total time is not bounded. */
+    COMFY_DOWNLOAD_IDLE_S: posInt(60, 3600),
+    /** Outputs bigger than this (MB of 1,048,576 bytes) are refused instead of downloaded. */
+    COMFY_DOWNLOAD_MAX_MB: posInt(2000, 100_000),
     /**
      * Seconds SIGTERM/SIGINT may take: a running prompt gets most of it to finish, then is handed back to the queue.
      * docker-compose's stop_grace_period must be longer, or docker kills the process before it has handed back.
@@ -141,6 +145,8 @@ export const configSchema = z
       objectInfoRefreshMs: env.OBJECT_INFO_REFRESH_S * 1000,
       workflowsDir: path.resolve(env.WORKFLOWS_DIR),
       workerLockMs: env.WORKER_LOCK_S * 1000,
+      comfyDownloadIdleMs: env.COMFY_DOWNLOAD_IDLE_S * 1000,
+      comfyDownloadMaxBytes: env.COMFY_DOWNLOAD_MAX_MB * 1_048_576,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_S * 1000,
       telegram: env.TELEGRAM_BOT_TOKEN
         ? {

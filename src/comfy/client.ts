@@ -1,11 +1,23 @@
+/**
+ * Every HTTP call to ComfyUI, with the response shapes we rely on. Over 300 lines because it is the one door to
+ * ComfyUI's HTTP side: its quirks (empty-body 200s, node_errors on a 200, heap-ordered queue, streamed /view with
+ * an idle timeout and a size cap) are handled here and nowhere else.
+ */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
-import { ComfyHttpError, ComfyUnavailableError, PromptRejectedError, type NodeProblem } from './errors.js';
+import {
+  ComfyHttpError,
+  ComfyUnavailableError,
+  OutputTooLargeError,
+  PromptRejectedError,
+  type NodeProblem,
+} from './errors.js';
 
 /** A file ComfyUI produced, as its output entries name it. */
 export const fileRefSchema = z.looseObject({
@@ -76,6 +88,10 @@ export interface ComfyClient {
   history(promptId: string): Promise<HistoryEntry | undefined>;
   /** Running and pending prompt ids; pending sorted into run order. */
   queue(): Promise<{ running: string[]; pending: string[] }>;
+  /**
+   * Streams an output into destPath (through a .part file renamed at the end) and returns its size. Fails with ComfyUnavailableError
+   * when ComfyUI goes silent mid-transfer, OutputTooLargeError above the size cap.
+   */
   download(ref: FileRef, destPath: string): Promise<number>;
   upload(bytes: Uint8Array, filename: string): Promise<string>;
   interrupt(promptId: string): Promise<void>;
@@ -88,14 +104,20 @@ export interface ComfyClientDeps {
   baseUrl: string;
   logger: Logger;
   fetch?: typeof fetch;
-  /** Per-request timeout for small JSON calls. Downloads get no overall timeout, only this for the headers. */
+  /** Per-request timeout for small JSON calls and uploads. */
   requestTimeoutMs?: number;
+  /** A download fails (retryably) when no byte arrives for this long; its total time is not bounded. */
+  downloadIdleTimeoutMs?: number;
+  /** A bigger output file is refused: OutputTooLargeError, not retried. */
+  downloadMaxBytes?: number;
 }
 
 export function createComfyClient(deps: ComfyClientDeps): ComfyClient {
   const { baseUrl } = deps;
   const doFetch = deps.fetch ?? fetch;
   const timeoutMs = deps.requestTimeoutMs ?? 30_000;
+  const downloadIdleMs = deps.downloadIdleTimeoutMs ?? 60_000;
+  const downloadMaxBytes = deps.downloadMaxBytes ?? 2000 * 1_048_576;
   const log = deps.logger.child({ module: 'comfy-http', instance: baseUrl });
 
   async function request(
@@ -191,22 +213,67 @@ export function createComfyClient(deps: ComfyClientDeps): ComfyClient {
 
     async download(ref, destPath) {
       const qs = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type });
-      const res = await request('GET', `/view?${qs}`);
-      if (!res.ok || !res.body) throw new ComfyHttpError('GET', '/view', res.status, await res.text().catch(() => ''));
-      const tmp = `${destPath}.part`;
-      const counter = { bytes: 0 };
-      const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-      body.on('data', (chunk: Buffer) => (counter.bytes += chunk.length));
+      const path = `/view?${qs}`;
+      // No overall timeout: a video may take minutes to transfer. The bound is silence instead, from the request
+      // until the last byte: idleMs without an answer or a byte aborts the transfer (retryable).
+      const abort = new AbortController();
+      let idle: NodeJS.Timeout | undefined;
+      let isStalled = false;
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          isStalled = true;
+          abort.abort();
+        }, downloadIdleMs);
+      };
+      // A name of its own: a job taken over after a lock loss may download the same file twice at once.
+      const tmp = `${destPath}.${randomBytes(4).toString('hex')}.part`;
+      let bytes = 0;
       try {
-        await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
-        await rename(tmp, destPath);
-      } catch (err) {
-        await unlink(tmp).catch(() => undefined);
-        throw new ComfyUnavailableError(baseUrl, `download of ${ref.filename} failed: ${(err as Error).message}`, {
-          cause: err,
+        arm();
+        let res: Response;
+        try {
+          res = await doFetch(baseUrl + path, { signal: abort.signal });
+        } catch (err) {
+          const why = isStalled ? `no answer for ${downloadIdleMs / 1000} s` : (err as Error).message;
+          throw new ComfyUnavailableError(baseUrl, `GET /view (${ref.filename}): ${why}`, { cause: err });
+        }
+        if (!res.ok || !res.body) {
+          const text = await res.text().catch(() => '');
+          if (res.status >= 500) throw new ComfyUnavailableError(baseUrl, `GET /view answered ${res.status}`);
+          throw new ComfyHttpError('GET', '/view', res.status, text);
+        }
+        const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+        if (declared > downloadMaxBytes) {
+          abort.abort();
+          throw new OutputTooLargeError(ref.filename, downloadMaxBytes, declared);
+        }
+        // Counts, re-arms the idle timer, and stops at the cap even when no Content-Length was sent.
+        const guard = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            bytes += chunk.length;
+            if (bytes > downloadMaxBytes) return cb(new OutputTooLargeError(ref.filename, downloadMaxBytes));
+            arm();
+            cb(null, chunk);
+          },
         });
+        const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+        try {
+          await pipeline(body, guard, createWriteStream(tmp, { flags: 'wx' }));
+          await rename(tmp, destPath);
+        } catch (err) {
+          abort.abort();
+          await unlink(tmp).catch(() => undefined);
+          if (err instanceof OutputTooLargeError) throw err;
+          const why = isStalled
+            ? `stalled: no data for ${downloadIdleMs / 1000} s after ${bytes} bytes`
+            : `failed: ${(err as Error).message}`;
+          throw new ComfyUnavailableError(baseUrl, `download of ${ref.filename} ${why}`, { cause: err });
+        }
+      } finally {
+        clearTimeout(idle);
       }
-      return counter.bytes;
+      return bytes;
     },
 
     async upload(bytes, filename) {

@@ -95,3 +95,24 @@ export class PromptLostError extends Error {
     this.name = 'PromptLostError';
   }
 }
+
+/** An output file is bigger than the download cap (COMFY_DOWNLOAD_MAX_MB). Retrying will not help. */
+export class OutputTooLargeError extends Error {
+  constructor(
+    readonly filename: string,
+    readonly maxBytes: number,
+    /** The size ComfyUI declared, when it sent a Content-Length. */
+    readonly declaredBytes?: number,
+  ) {
+    super(
+      declaredBytes !== undefined
+        ? `output ${filename} is ${size(declaredBytes, Math.ceil)}, over the ${size(maxBytes)} download limit`
+        : `output ${filename} is over the ${size(maxBytes)} download limit`,
+    );
+    this.name = 'OutputTooLargeError';
+  }
+}
+
+/** Rounded down for a limit, up for a size over it, so the two never read the same. */
+const size = (n: number, round = Math.floor) =>
+  n >= 1_048_576 ? `${round(n / 1_048_576)} MB` : n >= 1024 ? `${round(n / 1024)} KB` : `${n} bytes`;

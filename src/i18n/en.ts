@@ -23,6 +23,7 @@ export const en = {
   'failure.invalid': (p: P) => `The job was invalid: ${s(p, 'message')}`,
   'failure.unavailable': (p: P) => `ComfyUI could not be reached, even after retries: ${s(p, 'message')}`,
   'failure.lost': (p: P) => `ComfyUI lost the job (it restarted), even after retries: ${s(p, 'message')}`,
+  'failure.too_large': (p: P) => `The result is too large to fetch from ComfyUI: ${s(p, 'message')}`,
   'failure.internal': (p: P) => `Something went wrong (ref ${s(p, 'ref')}).`,
   'error.invalid_options': (p: P) => `Some options are not valid:\n${s(p, 'issues')}`,
   'error.unknown_option': (p: P) => `Unknown option --${s(p, 'name')}.`,

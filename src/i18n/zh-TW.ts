@@ -24,6 +24,7 @@ export const zhTW = {
   'failure.invalid': (p: P) => `任務無效：${s(p, 'message')}`,
   'failure.unavailable': (p: P) => `多次重試後仍無法連上 ComfyUI：${s(p, 'message')}`,
   'failure.lost': (p: P) => `ComfyUI 遺失了這個任務（可能已重新啟動），重試後仍失敗：${s(p, 'message')}`,
+  'failure.too_large': (p: P) => `結果檔案太大，無法從 ComfyUI 取回：${s(p, 'message')}`,
   'failure.internal': (p: P) => `發生錯誤（參考編號 ${s(p, 'ref')}）。`,
   'error.invalid_options': (p: P) => `部分選項無效：\n${s(p, 'issues')}`,
   'error.unknown_option': (p: P) => `未知的選項 --${s(p, 'name')}。`,

@@ -56,6 +56,8 @@ export const failureKinds = [
   'invalid',
   'unavailable',
   'lost',
+  /** An output above COMFY_DOWNLOAD_MAX_MB: refused, not retried. */
+  'too_large',
   'internal',
 ] as const;
 export const failureSchema = z.object({

@@ -10,6 +10,7 @@ import {
   ExecutionError,
   InterruptedError,
   JobTimeoutError,
+  OutputTooLargeError,
   PromptLostError,
   PromptRejectedError,
 } from '../comfy/errors.js';
@@ -190,11 +191,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         const media = ref.animated && m.kind === 'image' ? { ...m, kind: 'other' as const } : m;
         // Our own names only: ComfyUI's filename is never used as a path here.
         const dest = path.join(outDir, `${String(index).padStart(2, '0')}.${media.ext}`);
-        const bytes = await deps.client.download(ref, dest).catch(async (err) => {
-          // A file left by an earlier attempt that died after downloading: keep it.
-          if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'EEXIST') return (await readFile(dest)).length;
-          throw err;
-        });
+        const bytes = await deps.client.download(ref, dest);
         files.push({ path: deps.storage.relative(dest), kind: media.kind, mime: media.mime, bytes, node });
       }
     }
@@ -243,6 +240,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     if (err instanceof ExecutionError) {
       jlog.warn({ err }, 'node failed');
       return fail({ kind: 'execution', message: err.message, node: err.nodeId, nodeClass: err.nodeType });
+    }
+    if (err instanceof OutputTooLargeError) {
+      jlog.warn({ err, bytes: err.declaredBytes, maxBytes: err.maxBytes }, 'output over COMFY_DOWNLOAD_MAX_MB');
+      return fail({ kind: 'too_large', message: err.message });
     }
     if (err instanceof JobTimeoutError) {
       jlog.warn({ err }, 'timed out');

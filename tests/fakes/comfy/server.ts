@@ -39,6 +39,18 @@ export interface RunScript {
   previews?: boolean;
 }
 
+/** How GET /view sends a file's bytes (default: all at once, with Content-Length). */
+export interface ViewScript {
+  /** Send the body in pieces of this many bytes… */
+  chunkBytes?: number;
+  /** …this far apart (a slow but steady link). */
+  chunkDelayMs?: number;
+  /** Send this many bytes, then nothing more while keeping the connection open (a stalled transfer). */
+  stallAfterBytes?: number;
+  /** Leave out Content-Length (chunked encoding), as a proxy in front of ComfyUI may. */
+  omitLength?: boolean;
+}
+
 export interface FakeComfyOptions {
   objectInfo?: Info;
   /** "Class.input" → model list, replacing the fixture's (mostly empty) lists. */
@@ -112,16 +124,23 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
   let idle: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
   let closed = false;
+  /** Down like a crashed ComfyUI: port closed, nothing sent. */
+  let isDown = false;
+  let viewScript: ViewScript = {};
+  /** Start and end of the last /view body sent with a ViewScript. */
+  let lastView: { startedAt: number; endedAt?: number; bytes: number } | undefined;
   /** When each prompt started and finished executing (for the benchmark's GPU-time baseline). */
   const runTimes = new Map<string, { start: number; end?: number }>();
 
   // ---- WebSocket side -------------------------------------------------------------------------
   const send = (sid: string | undefined, type: string, data: unknown) => {
+    if (isDown) return;
     const frame = JSON.stringify({ type, data });
     if (sid === undefined) for (const ws of sockets.values()) ws.send(frame);
     else sockets.get(sid)?.send(frame); // no socket → silently dropped, nothing buffered
   };
   const sendBinary = (sid: string | undefined, buf: Buffer) => {
+    if (isDown) return;
     if (sid === undefined) for (const ws of sockets.values()) ws.send(buf);
     else sockets.get(sid)?.send(buf);
   };
@@ -718,12 +737,25 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
             : ext === 'flac'
               ? 'audio/flac'
               : 'application/octet-stream';
+      const v = viewScript;
       res.writeHead(200, {
         'content-type': ct,
         'content-disposition': `filename="${base}"`,
-        'content-length': data.length,
+        ...(v.omitLength ? {} : { 'content-length': data.length }),
       });
-      return res.end(data);
+      if (!v.chunkBytes && v.stallAfterBytes === undefined) return res.end(data);
+      const view: { startedAt: number; endedAt?: number; bytes: number } = { startedAt: now(), bytes: 0 };
+      lastView = view;
+      const step = v.chunkBytes ?? data.length;
+      for (let off = 0; off < data.length && !res.destroyed; off += step) {
+        const piece = data.subarray(off, Math.min(off + step, v.stallAfterBytes ?? data.length, data.length));
+        if (piece.length === 0) return; // stalled: the client has to give up
+        res.write(piece);
+        view.bytes += piece.length;
+        if (v.chunkDelayMs) await delay(v.chunkDelayMs);
+      }
+      view.endedAt = now();
+      return res.end();
     }
     if (route === 'POST /upload/image') {
       const form = await new Request('http://x/', {
@@ -824,6 +856,39 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       history.clear();
       for (const ws of [...allSockets]) ws.terminate();
     },
+    /**
+     * Goes away as a crashed or restarting ComfyUI does: sockets cut without a last message, the port closed
+     * (connections refused), and the queue, the running prompt and the history forgotten. up() brings it back.
+     */
+    async down() {
+      isDown = true;
+      for (const ws of [...allSockets]) ws.terminate();
+      const closing = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closing;
+      pending.splice(0);
+      interruptFlag = true;
+      release?.();
+      await idle;
+      history.clear();
+      lastSignature = undefined;
+    },
+    /** Back on the same port, empty, as after a restart. */
+    async up() {
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+      isDown = false;
+    },
+    isDown: () => isDown,
+    /** How /view sends files from now on. */
+    scriptView(v: ViewScript) {
+      viewScript = v;
+    },
+    /** Start/end time and bytes of the last scripted /view body (undefined end: stalled or cut). */
+    lastView: () => lastView,
+    /** Puts a file where /view finds it, as if a node had saved it. */
+    putFile(name: string, bytes: Buffer, opts: { type?: string; subfolder?: string } = {}) {
+      files.set(`${opts.type ?? 'output'}/${opts.subfolder ?? ''}/${name}`, bytes);
+    },
     runTimes,
     submissions: () => requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length,
     async close() {
@@ -833,7 +898,9 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       for (const ws of allSockets) ws.terminate();
       await idle;
       await loopDone;
-      await new Promise<void>((r) => server.close(() => r()));
+      const closing = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections(); // a stalled /view would otherwise hold close() forever
+      await closing;
     },
   };
 }
