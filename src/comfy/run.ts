@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { fileRefsOf, type ComfyClient, type FileRef, type HistoryEntry } from './client.js';
-import { ExecutionError, InterruptedError, JobTimeoutError, PromptLostError } from './errors.js';
+import { ComfyUnavailableError, ExecutionError, InterruptedError, JobTimeoutError, PromptLostError } from './errors.js';
 import type { PreviewFrame } from './messages.js';
 import type { ComfySocket, SocketEvent } from './socket.js';
 
@@ -9,6 +9,9 @@ import type { ComfySocket, SocketEvent } from './socket.js';
  *   (check history/queue: resume) → submit → follow WS → done | failed | interrupted | timed out
  * It never depends on seeing executing{node:null}: after a socket drop, and whenever our prompt has been
  * silent for pollIntervalMs, it asks /history and /queue (comfyui-api.md §6.5–6.6).
+ * When ComfyUI cannot be reached it says so ('unreachable', then 'reachable' once it answers again). Before the
+ * prompt is submitted that ends the run with ComfyUnavailableError (the queue retries it later); once submitted, the
+ * run keeps waiting, and a ComfyUI that comes back without our prompt (restarted) ends it with PromptLostError.
  */
 export type RunEvent =
   | { kind: 'pending'; position: number }
@@ -17,7 +20,9 @@ export type RunEvent =
   | { kind: 'executing'; node: string }
   | { kind: 'progress'; node?: string; value: number; max: number }
   | { kind: 'preview'; frame: PreviewFrame }
-  | { kind: 'executed'; node: string };
+  | { kind: 'executed'; node: string }
+  | { kind: 'unreachable'; reason: string }
+  | { kind: 'reachable' };
 
 export interface RunResult {
   /** Output files per node id, in node order as history lists them. */
@@ -74,13 +79,28 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
   let polling = false;
   let positionTimer: NodeJS.Timeout | undefined;
   const startedAt = Date.now();
+  /** Unknown until the first call: the first answer says 'reachable' (a retry may follow an unreachable attempt). */
+  let isReachable: boolean | undefined;
+  let isAttached = false;
+  /** Called after each HTTP call: with no argument when it was answered, with the error when it failed. */
+  const reachability = (err?: unknown) => {
+    if (err !== undefined && !(err instanceof ComfyUnavailableError)) return;
+    const now = err === undefined;
+    if (isReachable === now) return;
+    if (!now) log.warn({ err }, 'ComfyUI unreachable');
+    else if (isReachable === false) log.info('ComfyUI reachable again');
+    isReachable = now;
+    emit(now ? { kind: 'reachable' } : { kind: 'unreachable', reason: (err as Error).message });
+  };
 
   /** Ask ComfyUI where the prompt is; settles the run when it has finished or vanished. */
   async function poll(reason: string) {
-    if (polling || isSettled) return;
+    // Before the prompt is submitted, "not in the queue" would wrongly read as lost.
+    if (polling || isSettled || !isAttached) return;
     polling = true;
     try {
       const entry = await client.history(promptId);
+      reachability();
       if (entry) {
         log.info({ reason }, 'prompt found finished in /history');
         finish(outcomeOf(entry));
@@ -104,7 +124,8 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       finish(again ? outcomeOf(again) : { ok: false, error: new PromptLostError(promptId, client.baseUrl) });
     } catch (err) {
       // ComfyUI unreachable for the moment: keep waiting; the timeout bounds the wait.
-      log.warn({ err, reason }, 'poll failed; will retry');
+      if (err instanceof ComfyUnavailableError) reachability(err);
+      else log.warn({ err, reason }, 'poll failed; will retry');
     } finally {
       polling = false;
     }
@@ -115,7 +136,11 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       if (event.isReconnect) void poll('socket reconnected');
       return;
     }
-    if (event.kind === 'disconnected') return;
+    // A dropped socket may be a ComfyUI that went away: find out now rather than at the next silent-poll tick.
+    if (event.kind === 'disconnected') {
+      void poll('socket dropped');
+      return;
+    }
     if (event.kind === 'preview') {
       lastActivity = Date.now();
       emit({ kind: 'preview', frame: event.frame });
@@ -194,30 +219,40 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     stopOnComfy(new InterruptedError(lastNode));
   };
 
-  try {
-    let resumedFrom: RunResult['resumedFrom'] = 'submit';
+  /** Finds an earlier run of this prompt (history, then queue) or submits it. */
+  async function attach(): Promise<RunResult['resumedFrom']> {
     // Idempotence: a retried job first looks for the run it may already have paid for.
     const prior = await client.history(promptId);
+    reachability();
     if (prior) {
-      resumedFrom = 'history';
       finish(outcomeOf(prior));
-    } else {
-      const q = await client.queue();
-      if (q.running.includes(promptId) || q.pending.includes(promptId)) {
-        resumedFrom = 'queue';
-        // It was submitted with another (dead) worker's clientId: its messages go nowhere, so poll briskly.
-        pollMs = Math.min(pollMs, 2000);
-        lastActivity = 0;
-        log.info('prompt already in the ComfyUI queue; re-attaching');
-        await socket.ready().catch((err) => log.warn({ err }, 'no socket; following by polling'));
-        void poll('re-attach');
-      } else {
-        await socket.ready().catch((err) => log.warn({ err }, 'no socket yet; submitting anyway and polling'));
-        if (opts.signal?.aborted) throw new InterruptedError();
-        const { number } = await client.submit(opts.graph, { promptId, clientId: socket.clientId });
-        log.info({ number }, 'prompt submitted');
-      }
+      return 'history';
     }
+    const q = await client.queue();
+    if (q.running.includes(promptId) || q.pending.includes(promptId)) {
+      // It was submitted with another (dead) worker's clientId: its messages go nowhere, so poll briskly.
+      pollMs = Math.min(pollMs, 2000);
+      lastActivity = 0;
+      log.info('prompt already in the ComfyUI queue; re-attaching');
+      await socket.ready().catch((err) => log.warn({ err }, 'no socket; following by polling'));
+      isAttached = true;
+      void poll('re-attach');
+      return 'queue';
+    }
+    await socket.ready().catch((err) => log.warn({ err }, 'no socket yet; submitting anyway and polling'));
+    if (opts.signal?.aborted) throw new InterruptedError();
+    const { number } = await client.submit(opts.graph, { promptId, clientId: socket.clientId });
+    log.info({ number }, 'prompt submitted');
+    isAttached = true;
+    return 'submit';
+  }
+
+  try {
+    // Not submitted yet, so nothing to wait for: an unreachable ComfyUI ends this attempt (the queue retries it).
+    const resumedFrom = await attach().catch((err) => {
+      reachability(err);
+      throw err;
+    });
 
     if (opts.signal) {
       if (opts.signal.aborted) onAbort();

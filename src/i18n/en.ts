@@ -7,6 +7,7 @@ export const en = {
     Number(p.position) > 0 ? `Queued — ${s(p, 'position')} ahead of you` : 'Queued — next up',
   'progress.waiting_gpu': (p: P) => `Waiting for the GPU — ${s(p, 'position')} ahead in ComfyUI`,
   'progress.starting': 'Starting…',
+  'progress.waiting_comfy': 'Waiting for the GPU server…',
   'progress.running': 'Generating',
   'progress.step': (p: P) => `step ${s(p, 'value')}/${s(p, 'max')}`,
   'progress.node': (p: P) => `node: ${s(p, 'node')}`,

@@ -8,6 +8,7 @@ export const zhTW = {
     Number(p.position) > 0 ? `排隊中 — 前面還有 ${s(p, 'position')} 個` : '排隊中 — 下一個就是你',
   'progress.waiting_gpu': (p: P) => `等待 GPU — ComfyUI 中前面還有 ${s(p, 'position')} 個`,
   'progress.starting': '準備開始…',
+  'progress.waiting_comfy': '正在等待 GPU 伺服器…',
   'progress.running': '生成中',
   'progress.step': (p: P) => `第 ${s(p, 'value')}/${s(p, 'max')} 步`,
   'progress.node': (p: P) => `節點：${s(p, 'node')}`,

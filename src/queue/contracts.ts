@@ -40,6 +40,11 @@ export const progressEventSchema = z.object({
   step: z.object({ value: z.number(), max: z.number() }).optional(),
   /** Waiting in ComfyUI's own queue (someone else's prompts ahead). */
   comfyPosition: z.number().int().optional(),
+  /**
+   * ComfyUI cannot be reached at the moment (down or restarting): the job waits for it, or is retried once it is
+   * back. Absent once ComfyUI answers again.
+   */
+  waitingForComfy: z.boolean().optional(),
   /** Increments whenever outputs/<jobId>/preview.<ext> was rewritten. */
   previewSeq: z.number().int().optional(),
   previewPath: z.string().optional(),

@@ -130,7 +130,21 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       if ((p.type === 'image' || p.type === 'audio') && typeof params[p.name] === 'string') {
         const file = params[p.name] as string;
         const bytes = await readFile(deps.storage.inputPath(file));
-        params[p.name] = await deps.client.upload(bytes, `relay-${data.jobId}-${p.name}${path.extname(file)}`);
+        params[p.name] = await deps.client
+          .upload(bytes, `relay-${data.jobId}-${p.name}${path.extname(file)}`)
+          .catch(async (err) => {
+            // The user sees "waiting for the GPU server" until BullMQ's retry gets through.
+            if (err instanceof ComfyUnavailableError) {
+              const waiting: ProgressEvent = {
+                comfyUrl: deps.client.baseUrl,
+                startedAt: Date.now(),
+                percent: 0,
+                waitingForComfy: true,
+              };
+              await job.updateProgress(waiting).catch(() => undefined);
+            }
+            throw err;
+          });
       }
     }
     const graph = applyParams(workflow.graph, workflow.manifest, params);
@@ -141,10 +155,23 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     let previewAt = 0;
     let preview: { previewSeq: number; previewPath: string } | undefined;
     let comfyPosition: number | undefined;
-    const base = () => ({ comfyUrl: deps.client.baseUrl, startedAt, ...preview });
+    // After an attempt that could not reach ComfyUI, keep saying so (not "starting") until ComfyUI answers.
+    let isWaitingForComfy = job.attemptsMade > 0 && decodeFailure(job.failedReason).kind === 'unavailable';
+    const base = () => ({
+      comfyUrl: deps.client.baseUrl,
+      startedAt,
+      ...preview,
+      ...(isWaitingForComfy ? { waitingForComfy: true } : {}),
+    });
     report({ ...base(), percent: 0 }, true);
 
     const onEvent = (e: RunEvent) => {
+      if (e.kind === 'unreachable' || e.kind === 'reachable') {
+        if (isWaitingForComfy === (e.kind === 'unreachable')) return;
+        isWaitingForComfy = e.kind === 'unreachable';
+        report({ ...base(), ...tracker.snapshot(), comfyPosition }, true);
+        return;
+      }
       if (e.kind === 'preview') {
         // Previews go to disk (shared storage), not into Redis: at most one write every 2 s.
         if (Date.now() - previewAt < 2000) return;

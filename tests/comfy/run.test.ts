@@ -3,7 +3,12 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyParams } from '../../src/comfy/apply-params.js';
 import { createComfyClient, type ComfyClient } from '../../src/comfy/client.js';
-import { JobTimeoutError, PromptRejectedError } from '../../src/comfy/errors.js';
+import {
+  ComfyUnavailableError,
+  JobTimeoutError,
+  PromptLostError,
+  PromptRejectedError,
+} from '../../src/comfy/errors.js';
 import { runPrompt, type RunEvent } from '../../src/comfy/run.js';
 import { createComfySocket, type ComfySocket } from '../../src/comfy/socket.js';
 import { loadWorkflows } from '../../src/comfy/workflows.js';
@@ -63,8 +68,7 @@ describe('ComfyUI client and run against the protocol fake', () => {
     expect(run.resumedFrom).toBe('submit');
     expect(run.outputs.save).toEqual([{ filename: 'imagine_00001_.png', subfolder: 'comfy-relay', type: 'output' }]);
     const kinds = events.map((e) => e.kind);
-    expect(kinds[0]).toBe('started');
-    expect(kinds[1]).toBe('cached');
+    expect(kinds.slice(0, 3)).toEqual(['reachable', 'started', 'cached']);
     expect(events.filter((e) => e.kind === 'progress').map((e) => (e as { value: number }).value)).toEqual([
       1, 2, 3, 4,
     ]);
@@ -123,6 +127,40 @@ describe('ComfyUI client and run against the protocol fake', () => {
     comfy.release();
   });
 
+  it('ends the attempt with a retryable error, saying so, when ComfyUI is down before the prompt is submitted', async () => {
+    await comfy.down();
+    const events: RunEvent[] = [];
+    const err = await runPrompt(
+      { client, socket, logger },
+      { promptId: randomUUID(), graph: graph(), timeoutMs: 10_000, onEvent: (e) => events.push(e) },
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(ComfyUnavailableError);
+    expect(events.map((e) => e.kind)).toEqual(['unreachable']);
+    await comfy.up();
+  });
+
+  it('waits through a ComfyUI restart mid-run, then reports the prompt lost (so the job is retried)', async () => {
+    comfy.script({ holdAt: 'sampler' });
+    const events: RunEvent[] = [];
+    const promptId = randomUUID();
+    const running = runPrompt(
+      { client, socket, logger },
+      { promptId, graph: graph(), timeoutMs: 10_000, pollIntervalMs: 100, onEvent: (e) => events.push(e) },
+    ).catch((e) => e);
+    await until(() => comfy.isHolding());
+    await comfy.down();
+    await until(() => events.some((e) => e.kind === 'unreachable'));
+    await comfy.up();
+    const err = await running;
+    expect(err).toBeInstanceOf(PromptLostError);
+    expect(events.map((e) => e.kind).filter((k) => k === 'unreachable' || k === 'reachable')).toEqual([
+      'reachable',
+      'unreachable',
+      'reachable',
+    ]);
+    expect(comfy.submissions()).toBe(1);
+  });
+
   it('reconnects a dropped socket with the same clientId', async () => {
     const id = socket.clientId;
     comfy.dropSockets();
@@ -133,3 +171,11 @@ describe('ComfyUI client and run against the protocol fake', () => {
     expect(lines.some((l) => l.msg === 'socket closed; reconnecting')).toBe(true);
   });
 });
+
+async function until(fn: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -10,6 +10,8 @@ export type ProgressState =
       step?: { value: number; max: number };
       /** Prompts of others ahead of ours inside ComfyUI's own queue. */
       comfyPosition?: number;
+      /** ComfyUI cannot be reached right now; the job waits for it (or is retried once it is back). */
+      waitingForComfy?: boolean;
       /** Absolute path of the latest preview image, when the workflow produces previews. */
       previewPath?: string;
       previewSeq?: number;

@@ -42,8 +42,9 @@ export function renderProgress(
     return { text: lines.join('\n'), percent: 0, bar: progressBar(0), isRunning: false };
   }
   const bar = progressBar(state.percent);
-  const head =
-    state.comfyPosition !== undefined && state.comfyPosition > 0
+  const head = state.waitingForComfy
+    ? t(locale, 'progress.waiting_comfy')
+    : state.comfyPosition !== undefined && state.comfyPosition > 0
       ? t(locale, 'progress.waiting_gpu', { position: state.comfyPosition })
       : state.percent === 0 && !state.node
         ? t(locale, 'progress.starting')
@@ -52,7 +53,8 @@ export function renderProgress(
   if (state.step) details.push(t(locale, 'progress.step', { value: state.step.value, max: state.step.max }));
   if (state.nodeClass ?? state.node)
     details.push(t(locale, 'progress.node', { node: state.nodeClass ?? state.node ?? '' }));
-  const eta = estimateRemainingMs(state, job, opts.now);
+  // No ETA while the GPU server is away: nobody knows when it is back.
+  const eta = state.waitingForComfy ? undefined : estimateRemainingMs(state, job, opts.now);
   if (eta !== undefined) details.push(t(locale, 'progress.eta', { time: formatDuration(roundEta(eta)) }));
   const lines = [`${head} · ${id}`, `${bar} ${state.percent}%`];
   if (details.length) lines.push(details.join(' · '));

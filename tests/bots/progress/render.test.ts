@@ -50,6 +50,27 @@ describe('progress text', () => {
     ).toBe('Waiting for the GPU — 3 ahead in ComfyUI · job 1a2b3c4d');
   });
 
+  it('says when the GPU server cannot be reached, without an ETA, in both languages', () => {
+    const state = {
+      phase: 'running' as const,
+      percent: 40,
+      startedAt: 0,
+      nodeClass: 'KSampler',
+      comfyPosition: 2,
+      waitingForComfy: true,
+    };
+    expect(renderProgress(state, job, 'en', { now: 60_000 }).text).toMatchInlineSnapshot(`
+      "Waiting for the GPU server… · job 1a2b3c4d
+      █████░░░░░░░ 40%
+      node: KSampler"
+    `);
+    expect(renderProgress(state, job, 'zh-TW', { now: 60_000 }).text).toMatchInlineSnapshot(`
+      "正在等待 GPU 伺服器… · 任務 1a2b3c4d
+      █████░░░░░░░ 40%
+      節點：KSampler"
+    `);
+  });
+
   it('extrapolates the remaining time from the percent when history has nothing', () => {
     expect(estimateRemainingMs({ phase: 'running', percent: 25, startedAt: 0 }, job, 10_000)).toBe(30_000);
     expect(estimateRemainingMs({ phase: 'running', percent: 5, startedAt: 0 }, job, 10_000)).toBeUndefined();
