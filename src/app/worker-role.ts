@@ -45,6 +45,7 @@ export async function startWorkerRole(deps: {
   const metrics = deps.http?.metrics;
   const storage = createStorage(config.storageDir);
   const started = [];
+  const stops: Array<() => Promise<void>> = [];
   for (const url of config.comfyUrls) {
     const workerId = randomUUID();
     const log = logger.child({ role: 'worker', instance: url, workerId: workerId.slice(0, 8) });
@@ -98,10 +99,10 @@ export async function startWorkerRole(deps: {
     };
     schedule(await refresh());
 
-    lifecycle.onShutdown(`worker ${url}`, async () => {
+    stops.push(async () => {
       stopped = true;
       clearTimeout(timer);
-      await gw.close();
+      await gw.close({ handBackAfterMs: handBackAfter(lifecycle) });
       await heartbeat.stop();
       hbRedis.disconnect();
       await socket.close();
@@ -109,5 +110,15 @@ export async function startWorkerRole(deps: {
     log.info('worker started');
     started.push({ url, workerId, worker: gw, client, socket });
   }
+  // One step for all instances: they stop taking jobs at the same moment and share one deadline.
+  lifecycle.onShutdown('workers', async () => {
+    await Promise.all(stops.map((stop) => stop()));
+  });
   return started;
+}
+
+/** A running prompt gets the shutdown budget but a reserve for handing its job back and closing the rest. */
+function handBackAfter(lifecycle: Lifecycle): number {
+  const left = lifecycle.remainingMs();
+  return Math.max(0, left - Math.min(5000, left / 2));
 }

@@ -96,6 +96,17 @@ export class PromptLostError extends Error {
   }
 }
 
+/** We stopped following the prompt (shutdown) and left it running on ComfyUI; the next worker re-attaches to it. */
+export class PromptDetachedError extends Error {
+  constructor(
+    readonly promptId: string,
+    readonly url: string,
+  ) {
+    super(`stopped following prompt ${promptId} on ${url}; it keeps running there`);
+    this.name = 'PromptDetachedError';
+  }
+}
+
 /** An output file is bigger than the download cap (COMFY_DOWNLOAD_MAX_MB). Retrying will not help. */
 export class OutputTooLargeError extends Error {
   constructor(

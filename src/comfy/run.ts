@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import { fileRefsOf, type ComfyClient, type FileRef, type HistoryEntry } from './client.js';
 import { ComfyUnavailableError, ExecutionError, InterruptedError, JobTimeoutError, PromptLostError } from './errors.js';
+import { PromptDetachedError } from './errors.js';
 import type { PreviewFrame } from './messages.js';
 import type { ComfySocket, SocketEvent } from './socket.js';
 
@@ -39,6 +40,8 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   pollIntervalMs?: number;
   heartbeatMs?: number;
+  /** Shutdown: stop following and leave the prompt running on ComfyUI (rejects with PromptDetachedError). */
+  detach?: AbortSignal;
 }
 
 export interface RunDeps {
@@ -218,6 +221,10 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     log.info('cancel requested; removing from queue and interrupting');
     stopOnComfy(new InterruptedError(lastNode));
   };
+  const onDetach = () => {
+    log.info({ lastNode }, 'no longer following the prompt; it keeps running on ComfyUI');
+    finish({ ok: false, error: new PromptDetachedError(promptId, client.baseUrl) });
+  };
 
   /** Finds an earlier run of this prompt (history, then queue) or submits it. */
   async function attach(): Promise<RunResult['resumedFrom']> {
@@ -258,6 +265,8 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       if (opts.signal.aborted) onAbort();
       else opts.signal.addEventListener('abort', onAbort, { once: true });
     }
+    if (opts.detach?.aborted) onDetach();
+    else opts.detach?.addEventListener('abort', onDetach, { once: true });
     timers.push(
       setTimeout(() => {
         log.warn({ lastNode }, 'job timed out; interrupting');
@@ -284,6 +293,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     for (const t of timers) clearTimeout(t);
     clearTimeout(positionTimer);
     opts.signal?.removeEventListener('abort', onAbort);
+    opts.detach?.removeEventListener('abort', onDetach);
   }
 }
 

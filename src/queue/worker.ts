@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ZodError } from 'zod';
 import { BindingError, applyParams } from '../comfy/apply-params.js';
@@ -11,6 +11,7 @@ import {
   InterruptedError,
   JobTimeoutError,
   OutputTooLargeError,
+  PromptDetachedError,
   PromptLostError,
   PromptRejectedError,
 } from '../comfy/errors.js';
@@ -65,7 +66,12 @@ export interface GenerationWorker {
   workflows(): string[];
   setWorkflows(names: string[]): Promise<void>;
   waitUntilReady(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs at once. A running prompt may finish for handBackAfterMs; then its job is handed back: moved
+   * to the wait list with its lock released, the prompt left running on ComfyUI for the next worker to re-attach
+   * to (/queue or /history). Without handBackAfterMs, close waits for the running job to end.
+   */
+  close(opts?: { handBackAfterMs?: number }): Promise<void>;
 }
 
 export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWorker {
@@ -78,6 +84,15 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     return c;
   };
   const redis = connect();
+  const handBack = new AbortController();
+
+  /** The prompt was left running on ComfyUI at shutdown: give the job back to the queue, unfailed and unlocked. */
+  async function handBackIfDetached(err: unknown, job: Job, jlog: Logger): Promise<never> {
+    if (!(err instanceof PromptDetachedError)) throw err;
+    await job.moveToWait(job.token);
+    jlog.info({ promptId: err.promptId }, 'shutting down: job handed back to the queue; its prompt keeps running');
+    throw new WaitingError();
+  }
 
   const processor = async (
     workflow: string,
@@ -203,8 +218,9 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         timeoutMs: deps.jobTimeoutMs,
         onEvent,
         pollIntervalMs: deps.pollIntervalMs,
+        detach: handBack.signal,
       },
-    );
+    ).catch((err) => handBackIfDetached(err, job, jlog));
     timing.comfySeconds = (Date.now() - startedAt) / 1000;
     report.flush();
 
@@ -247,7 +263,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
 
   function mapError(err: unknown, jlog: Logger, signal?: AbortSignal): Error {
     const fail = (f: Failure) => new UnrecoverableError(encodeFailure(f));
-    if (err instanceof UnrecoverableError) return err;
+    if (err instanceof UnrecoverableError || err instanceof WaitingError) return err;
     if (err instanceof InterruptedError) {
       jlog.info({ node: err.nodeId }, signal?.aborted ? 'cancelled by request' : 'interrupted');
       return fail({ kind: 'cancelled', message: err.message, node: err.nodeId, nodeClass: err.nodeType });
@@ -358,8 +374,15 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     async waitUntilReady() {
       await Promise.all([...workers.values()].map((w) => w.worker.waitUntilReady()));
     },
-    async close() {
-      for (const wf of [...workers.keys()]) await stopFor(wf);
+    async close(opts = {}) {
+      const all = [...workers.values()];
+      workers.clear();
+      const timer =
+        opts.handBackAfterMs === undefined ? undefined : setTimeout(() => handBack.abort(), opts.handBackAfterMs);
+      // Closing every queue's worker at once: none takes a new job while the running one finishes.
+      await Promise.all(all.map((w) => w.worker.close()));
+      clearTimeout(timer);
+      await Promise.all(all.map((w) => w.events.close()));
       for (const c of connections) c.disconnect();
     },
   };
