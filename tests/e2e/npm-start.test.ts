@@ -18,7 +18,14 @@ describe('npm start without REDIS_URL', () => {
   it('runs a private Redis and a worker; the CLI uses both; SIGTERM shuts everything down cleanly', async () => {
     comfy = await startFakeComfy({ models: fakeModels });
     const storage = testConfig().storageDir;
-    const env = { ...process.env, STORAGE_DIR: storage, COMFY_URL: comfy.url, LOG_LEVEL: 'info', REDIS_URL: '' };
+    const env = {
+      ...process.env,
+      STORAGE_DIR: storage,
+      COMFY_URL: comfy.url,
+      LOG_LEVEL: 'info',
+      REDIS_URL: '',
+      HTTP_PORT: '0',
+    };
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
       env,
@@ -42,6 +49,17 @@ describe('npm start without REDIS_URL', () => {
       expect(code).toBe(0);
       expect(err.text()).not.toContain('No worker is online'); // the running npm start did the work
       expect(log).toContain('"msg":"job done"');
+
+      // The process's HTTP server: ready (Redis and this worker's ComfyUI answer), and the job in /metrics.
+      const port = /"port":(\d+)[^\n]*"msg":"http server listening"/.exec(log)?.[1];
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const body = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
+      expect([ready.status, Object.keys(body.checks).sort()]).toEqual([
+        200,
+        [`comfy ${new URL(comfy.url).host}`, 'redis'],
+      ]);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('comfy_relay_jobs_total{workflow="imagine",outcome="succeeded"} 1');
     } finally {
       child.kill('SIGTERM');
     }
