@@ -33,6 +33,7 @@ describe('a worker killed with SIGKILL mid-job', () => {
         QUEUE_PREFIX: config.queuePrefix,
         WORKER_LOCK_S: '2',
         LOG_LEVEL: 'warn',
+        HTTP_PORT: '0',
       },
       stdio: 'ignore',
     });
