@@ -89,7 +89,8 @@ export function createLifecycle(logger: Logger, opts: LifecycleOptions = {}): Li
     },
     installSignalHandlers() {
       let signals = 0;
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      // SIGHUP: the terminal went away; without a handler Node would die on it and leave the Redis child behind.
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
         process.on(sig, () => {
           signals += 1;
           if (signals === 1) {

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
-import { startEmbeddedRedis } from './app/embedded-redis.js';
+import { EmbeddedRedisError, startEmbeddedRedis } from './app/embedded-redis.js';
 import { startBotRole } from './app/bot-role.js';
 import { startHttpServer } from './app/http-role.js';
+import { startupSummary } from './app/startup-summary.js';
 import { startWorkerRole } from './app/worker-role.js';
 import { loadWorkflows } from './comfy/workflows.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLifecycle } from './lifecycle.js';
-import { createLogger } from './logger.js';
+import { createLogger, scrubSecrets } from './logger.js';
 import { createMetrics } from './ops/metrics.js';
+import { isExpectedOutage, reasonOf } from './ops/outage-log.js';
 import { redisCheck } from './ops/readiness.js';
 import { createRedis } from './queue/redis.js';
 import { createStorage } from './storage.js';
@@ -64,15 +66,21 @@ async function main() {
   readinessRedis.connect().catch(() => undefined);
   lifecycle.onShutdown('readiness redis', () => readinessRedis.disconnect());
   http.addReadiness('redis', redisCheck(readinessRedis));
-  if (role === 'all' || role === 'worker')
-    await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle, http });
+  const workers =
+    role === 'all' || role === 'worker'
+      ? await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle, http })
+      : [];
   // The bot role runs when a chat platform is configured (or was asked for by name).
   if (role === 'bot' || (role === 'all' && (config.telegram || config.discord)))
     await startBotRole({ config, redisUrl, workflows, logger, lifecycle, http });
+  logger.info(startupSummary({ role, config, comfy: workers.map((w) => w.firstCheck) }));
   logger.info({ role }, 'ready');
 }
 
 main().catch((err) => {
-  process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+  // What we can explain (no redis-server, a Redis that does not answer) is one line; anything else keeps its stack.
+  const isExplained = err instanceof EmbeddedRedisError || isExpectedOutage(err);
+  const text = isExplained ? reasonOf(err) : ((err as Error).stack ?? String(err));
+  process.stderr.write(`fatal: ${scrubSecrets(text)}\n`);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { startHeartbeat } from '../ops/heartbeat.js';
+import { createOutageLog, isExpectedOutage, rootMessage } from '../ops/outage-log.js';
 import { comfyCheck } from '../ops/readiness.js';
 import { createRedis } from '../queue/redis.js';
 import { createGenerationWorker } from '../queue/worker.js';
@@ -78,16 +79,32 @@ export async function startWorkerRole(deps: {
 
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
+    // ComfyUI not running (yet) is expected: one warning line, a reminder now and then, one line when it is back.
+    const outage = createOutageLog(log, {
+      failing: (reason) => `ComfyUI at ${url} is not reachable (${reason}); asking again every 10 s`,
+      recovered: `ComfyUI at ${url} is reachable again`,
+    });
+    const total = deps.workflows.size;
+    let check: { url: string; isReachable: boolean; reason?: string; runnable: number; total: number } = {
+      url,
+      isReachable: false,
+      runnable: 0,
+      total,
+    };
     const refresh = async (): Promise<boolean> => {
       try {
         const { supported, unsupported } = await capabilitiesOf(client, deps.workflows);
+        check = { url, isReachable: true, runnable: supported.length, total };
+        outage.recovered();
         if (stopped) return true;
         await gw.setWorkflows(supported);
         await heartbeat.setCapabilities(supported, unsupported);
         log.info({ workflows: supported, unsupported }, 'capabilities');
         return true;
       } catch (err) {
-        log.warn({ err }, 'could not read /object_info; will ask again');
+        check = { url, isReachable: false, reason: rootMessage(err), runnable: 0, total };
+        if (isExpectedOutage(err)) outage.failed(err);
+        else log.warn({ err }, 'could not read /object_info; will ask again');
         await heartbeat.setCapabilities(gw.workflows(), {});
         return false;
       }
@@ -108,7 +125,7 @@ export async function startWorkerRole(deps: {
       await socket.close();
     });
     log.info('worker started');
-    started.push({ url, workerId, worker: gw, client, socket });
+    started.push({ url, workerId, worker: gw, client, socket, firstCheck: check });
   }
   // One step for all instances: they stop taking jobs at the same moment and share one deadline.
   lifecycle.onShutdown('workers', async () => {

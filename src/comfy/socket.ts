@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import { createOutageLog } from '../ops/outage-log.js';
 import { parseBinaryFrame, parseTextFrame, type PreviewFrame, type WsMessage } from './messages.js';
 
 /**
@@ -65,6 +66,10 @@ export function createComfySocket(deps: ComfySocketDeps): ComfySocket {
   /** Type-1 previews carry no prompt id: attribute them to the prompt that last reported activity. */
   let activePromptId: string | undefined;
   let waiters: Array<() => void> = [];
+  let lastError: Error | undefined;
+  const outage = createOutageLog(log, {
+    failing: (reason) => `no WebSocket connection to ComfyUI (${reason}); retrying`,
+  });
 
   const emitAll = (event: SocketEvent) => {
     for (const set of listeners.values()) for (const l of set) safeCall(l, event);
@@ -89,6 +94,8 @@ export function createComfySocket(deps: ComfySocketDeps): ComfySocket {
       if (ws !== socket) return;
       attempt = 0;
       connected = true;
+      outage.recovered();
+      lastError = undefined;
       lastSeen = Date.now();
       // Negotiate type-4 previews, which name their prompt (comfyui-api.md §4.1). Must be the first frame.
       socket.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
@@ -131,7 +138,10 @@ export function createComfySocket(deps: ComfySocketDeps): ComfySocket {
       // Builds before 2024-01 sent progress without prompt_id: it belongs to the prompt running now.
       emitTo(pid ?? (message.type === 'progress' ? activePromptId : undefined), { kind: 'message', message });
     });
-    socket.on('error', (err: Error) => log.debug({ err }, 'socket error'));
+    socket.on('error', (err: Error) => {
+      lastError = err;
+      log.debug({ err }, 'socket error');
+    });
     socket.on('close', (code: number) => {
       if (ws !== socket) return;
       clearInterval(pingTimer);
@@ -142,7 +152,10 @@ export function createComfySocket(deps: ComfySocketDeps): ComfySocket {
       if (closed) return;
       const delay = Math.min(backoff.max, backoff.initial * 2 ** attempt) * (0.75 + Math.random() * 0.5);
       attempt += 1;
-      log.warn({ code, attempt, delayMs: Math.round(delay) }, 'socket closed; reconnecting');
+      const retry = { code, attempt, delayMs: Math.round(delay) };
+      // Losing the connection is news; not getting one (ComfyUI down or restarting) is one deduplicated warning.
+      if (wasConnected) log.warn(retry, 'socket closed; reconnecting');
+      else outage.failed(lastError ?? new Error(`closed (${code})`), retry);
       retryTimer = setTimeout(connect, delay);
       retryTimer.unref();
     });
