@@ -298,7 +298,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     }
     // Retryable: ComfyUI down or restarted. BullMQ retries with backoff; the failure reason is kept structured.
     if (err instanceof ComfyUnavailableError || err instanceof PromptLostError) {
-      jlog.warn({ err }, 'retryable failure');
+      // Expected (ComfyUI down or restarted): the reason, without a stack trace.
+      jlog.warn({ reason: err.message }, 'retryable failure');
       return new Error(
         encodeFailure({ kind: err instanceof PromptLostError ? 'lost' : 'unavailable', message: err.message }),
       );
