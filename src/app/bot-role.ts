@@ -1,14 +1,9 @@
-import { createAccess } from '../bots/access.js';
-import { createBotService } from '../bots/service.js';
 import { createDiscordFrontend } from '../bots/discord/frontend.js';
 import { createTelegramFrontend } from '../bots/telegram/frontend.js';
-import { createComfyClient, type ObjectInfo } from '../comfy/client.js';
 import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Config } from '../config.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import { createQuotas } from '../queue/quotas.js';
-import { connectProducer } from '../queue/redis.js';
 import { createLinkSigner, loadLinkSecret } from '../ops/links.js';
 import { sqliteCheck } from '../ops/readiness.js';
 import { startRetention } from '../ops/retention.js';
@@ -33,31 +28,6 @@ export async function startBotRole(deps: {
     lifecycle,
     workflows: deps.workflows,
   });
-  const quotaRedis = await connectProducer(deps.redisUrl, logger);
-  lifecycle.onShutdown('quota redis', () => void quotaRedis.disconnect());
-  const access = createAccess(config.access);
-  const quotas = createQuotas({
-    redis: quotaRedis,
-    prefix: config.queuePrefix,
-    perMinute: config.rateLimitPerMinute,
-    maxQueued: config.maxQueuedPerUser,
-  });
-
-  // Model lists for /models: read from the first ComfyUI, refreshed every OBJECT_INFO_REFRESH_S.
-  const comfy = createComfyClient({ baseUrl: config.comfyUrls[0] as string, logger });
-  let info: { at: number; value: ObjectInfo } | undefined;
-  const objectInfo = async () => {
-    if (!info || Date.now() - info.at > config.objectInfoRefreshMs) {
-      try {
-        info = { at: Date.now(), value: await comfy.objectInfo() };
-      } catch (err) {
-        logger.warn({ err }, 'could not read /object_info');
-      }
-    }
-    return info?.value;
-  };
-
-  const service = createBotService({ ...core, access, quotas, logger, objectInfo });
   const retention = startRetention({
     storage: core.storage,
     repo: core.repo,
@@ -86,12 +56,11 @@ export async function startBotRole(deps: {
       token: config.telegram.token,
       apiRoot: config.telegram.apiRoot,
       isLocalApi: config.telegram.isLocalApi,
-      service,
-      tracker: core.tracker,
+      dispatcher: core.dispatcher,
       repo: core.repo,
-      storage: core.storage,
-      workflows: deps.workflows,
-      isAdmin: (id) => access.isAdmin('telegram', id),
+      asks: core.asks,
+      canUpscale: core.workflows.has('upscale'),
+      isAdmin: (id) => core.access.isAdmin('telegram', id),
       logger,
       linkFor,
     });
@@ -103,12 +72,9 @@ export async function startBotRole(deps: {
   if (config.discord) {
     const dc = createDiscordFrontend({
       ...config.discord,
-      service,
-      tracker: core.tracker,
-      repo: core.repo,
-      storage: core.storage,
-      workflows: deps.workflows,
-      isAdmin: (id) => access.isAdmin('discord', id),
+      dispatcher: core.dispatcher,
+      canUpscale: core.workflows.has('upscale'),
+      isAdmin: (id) => core.access.isAdmin('discord', id),
       logger,
       linkFor,
       maxPromptChars: config.maxPromptChars,
@@ -119,5 +85,5 @@ export async function startBotRole(deps: {
     frontends.push('discord');
   }
   logger.info({ frontends }, 'bot role started');
-  return { core, service, frontends };
+  return { core, frontends };
 }

@@ -1,16 +1,27 @@
+import { createAccess } from '../bots/access.js';
+import { createActions, createCommands } from '../bots/commands/index.js';
+import type { CommandDeps } from '../bots/commands/deps.js';
+import { createSuggester } from '../bots/commands/suggest.js';
+import { createDispatcher } from '../bots/dispatch.js';
+import { createJobTracker } from '../bots/jobs/tracker.js';
+import { createComfyClient, type ObjectInfo } from '../comfy/client.js';
 import { loadWorkflows } from '../comfy/workflows.js';
 import type { Config } from '../config.js';
-import { createJobTracker } from '../bots/jobs.js';
+import { createAsksRepo } from '../history/asks-repo.js';
 import { openDb } from '../history/db.js';
 import { createJobsRepo } from '../history/jobs-repo.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { createJobEvents } from '../queue/events.js';
 import { createProducer } from '../queue/producer.js';
+import { createQuotas } from '../queue/quotas.js';
 import { connectProducer, createRedis } from '../queue/redis.js';
 import { createStorage } from '../storage.js';
 
-/** What every frontend (bot role, CLI) shares: history, the producer, job events and the job tracker. */
+/**
+ * What every frontend (the chat bots and the terminal) shares: history, the producer, job events, the job tracker,
+ * and the one command dispatcher built from the command list.
+ */
 export async function startFrontendCore(deps: {
   config: Config;
   redisUrl: string;
@@ -24,6 +35,7 @@ export async function startFrontendCore(deps: {
   const db = openDb(config.databasePath);
   lifecycle.onShutdown('sqlite', () => void db.close());
   const repo = createJobsRepo({ db });
+  const asks = createAsksRepo({ db });
   const producerRedis = await connectProducer(deps.redisUrl, logger);
   lifecycle.onShutdown('producer redis', () => void producerRedis.disconnect());
   const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix, workflows: workflows.keys() });
@@ -47,5 +59,49 @@ export async function startFrontendCore(deps: {
     maxPromptChars: config.maxPromptChars,
   });
   lifecycle.onShutdown('tracker', () => tracker.close());
-  return { workflows, storage, db, repo, producer, events, tracker };
+  const quotas = createQuotas({
+    redis: producerRedis,
+    prefix: config.queuePrefix,
+    perMinute: config.rateLimitPerMinute,
+    maxQueued: config.maxQueuedPerUser,
+  });
+  const access = createAccess(config.access);
+  const commandDeps: CommandDeps = {
+    tracker,
+    repo,
+    producer,
+    workflows,
+    storage,
+    access,
+    quotas,
+    logger,
+    maxPromptChars: config.maxPromptChars,
+    objectInfo: objectInfoReader(config, logger),
+  };
+  const dispatcher = createDispatcher({
+    commands: createCommands(commandDeps),
+    actions: createActions(commandDeps),
+    access,
+    repo,
+    logger,
+    maxPromptChars: config.maxPromptChars,
+    suggest: createSuggester(commandDeps),
+  });
+  return { workflows, storage, db, repo, asks, producer, events, tracker, access, dispatcher };
+}
+
+/** Model lists for /models: read from the first ComfyUI, refreshed every OBJECT_INFO_REFRESH_S. */
+function objectInfoReader(config: Config, logger: Logger) {
+  const comfy = createComfyClient({ baseUrl: config.comfyUrls[0] as string, logger });
+  let info: { at: number; value: ObjectInfo } | undefined;
+  return async () => {
+    if (!info || Date.now() - info.at > config.objectInfoRefreshMs) {
+      try {
+        info = { at: Date.now(), value: await comfy.objectInfo() };
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'could not read /object_info');
+      }
+    }
+    return info?.value;
+  };
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 export function errorText(err: unknown, locale: Locale, log: Logger, context: Record<string, unknown>): string {
   if (isUserError(err)) {
     log.info({ key: err.key, ...context }, 'refused');
-    return t(locale, err.key as never, err.params);
+    return t(locale, err.key, err.params);
   }
   const ref = randomBytes(3).toString('hex');
   log.error({ err, ref, ...context }, 'handler failed');

@@ -1,29 +1,30 @@
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { startEmbeddedRedis, findEmbeddedRedis } from '../app/embedded-redis.js';
+import { findEmbeddedRedis, startEmbeddedRedis } from '../app/embedded-redis.js';
 import { startFrontendCore } from '../app/frontend-core.js';
 import { startWorkerRole } from '../app/worker-role.js';
-import { parseWorkflowArgs } from '../bots/parse-args.js';
-import { createTerminalSink } from '../bots/terminal/sink.js';
-import { loadWorkflows } from '../comfy/workflows.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { isUserError, UserError } from '../errors.js';
-import { MAX_INPUT_BYTES } from '../images/limits.js';
-import { storeInputs } from '../media/store-inputs.js';
-import { pickLocale, t, type Locale } from '../i18n/index.js';
+import type { CommandDefinition } from '../bots/command.js';
+import { listCommands } from '../bots/commands/index.js';
+import { helpText } from '../bots/commands/help.js';
+import { takeMediaPaths } from '../bots/parse-args.js';
+import { createTerminalContext, type TerminalIo } from '../bots/terminal/context.js';
+import { loadWorkflows, type WorkflowRegistry } from '../comfy/workflows.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { isUserError } from '../errors.js';
+import { type Locale, pickLocale, t } from '../i18n/index.js';
 import { createLifecycle, type Lifecycle } from '../lifecycle.js';
 import { createLogger, type Logger } from '../logger.js';
 import { runDoctor } from '../ops/doctor.js';
 
 /**
- * `npm run cli -- <workflow> "prompt" [--option value …] [--out DIR]`, `doctor`, `workflows`.
+ * `npm run cli -- <command> …`: every chat command (workflows, gallery, remix, cancel, models, status, help) through the
+ * same dispatcher as the bots, with the terminal as its context; plus `doctor` and `workflows`.
  * Exit codes: 0 success, 1 the job or a check failed, 2 bad usage or settings.
  */
 export async function runCli(
   argv: string[],
   env: Record<string, string | undefined>,
-  io: { out: NodeJS.WritableStream & { isTTY?: boolean }; err: NodeJS.WritableStream },
+  io: TerminalIo & { in?: NodeJS.ReadableStream },
 ): Promise<number> {
   const locale = pickLocale(env.LC_ALL ?? env.LC_MESSAGES ?? env.LANG);
   let config: Config;
@@ -42,9 +43,15 @@ export async function runCli(
   const [command, ...rest] = argv;
   try {
     const workflows = loadWorkflows(config.workflowsDir);
-    if (!command || command === 'help' || command === '--help') {
-      io.out.write(`${t(locale, 'cli.usage')}\n`);
+    if (!command || command === '--help' || command === '-h') {
+      io.out.write(`${usage(locale, workflows, config)}\n`);
       return command ? 0 : 2;
+    }
+    const listed = listCommands(workflows, config.maxPromptChars);
+    if (command === 'help' || rest.includes('--help') || rest.includes('-h')) {
+      const only = listed.filter((d) => command === 'help' || d.name === command);
+      io.out.write(`${helpText(only.length ? only : listed, locale, CLI_PREFIX)}\n`);
+      return 0;
     }
     if (command === 'workflows') {
       for (const wf of workflows.values()) io.out.write(`${wf.name.padEnd(12)} ${wf.manifest.description[locale]}\n`);
@@ -56,23 +63,95 @@ export async function runCli(
       for (const l of lines) io.out.write(`${l.ok ? '✔' : '✘'} ${l.text}\n`);
       return lines.every((l) => l.ok) ? 0 : 1;
     }
-    const workflow = workflows.get(command);
-    if (!workflow) {
-      io.err.write(`${t(locale, 'error.unknown_workflow', { name: command })}\n${t(locale, 'cli.usage')}\n`);
-      return 2;
-    }
-    const { outDir, tokens } = takeOut(rest);
-    const params = parseWorkflowArgs(workflow.manifest, tokens, { allowMedia: true });
-    return await runJob({ config, logger, lifecycle, workflows, locale, io, workflowName: command, params, outDir });
+    return await runCommand({ config, logger, lifecycle, workflows, locale, io, env, command, args: rest });
   } catch (err) {
     if (isUserError(err)) {
-      io.err.write(`✘ ${t(locale, err.key as never, err.params)}\n`);
+      io.err.write(`✘ ${t(locale, err.key, err.params)}\n`);
       return 2;
     }
     io.err.write(`✘ ${(err as Error).message}\n`);
     return 1;
   } finally {
     await lifecycle.shutdown('cli done');
+  }
+}
+
+const CLI_PREFIX = 'npm run cli -- ';
+
+/** The usage lines: every command from the one list the bots use, plus the terminal's own. */
+function usage(locale: Locale, workflows: WorkflowRegistry, config: Config): string {
+  const names = listCommands(workflows, config.maxPromptChars)
+    .filter((d) => !d.hidden)
+    .map((d) => d.name);
+  return `${t(locale, 'cli.usage')}\n  ${[...names, 'doctor', 'workflows'].join(' | ')}`;
+}
+
+async function runCommand(c: {
+  config: Config;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  workflows: WorkflowRegistry;
+  locale: Locale;
+  io: TerminalIo;
+  env: Record<string, string | undefined>;
+  command: string;
+  args: string[];
+}): Promise<number> {
+  const { config, logger, lifecycle, io } = c;
+  let redisUrl = config.redisUrl;
+  if (!redisUrl) {
+    const embedded = await startEmbeddedRedis(config.storageDir, logger);
+    lifecycle.onShutdown('embedded redis', () => embedded.stop());
+    redisUrl = embedded.url;
+  }
+  const core = await startFrontendCore({ config, redisUrl, logger, lifecycle, workflows: c.workflows });
+  const def: CommandDefinition | undefined = core.dispatcher.get(c.command);
+  if (!def) {
+    io.err.write(
+      `${t(c.locale, 'error.unknown_workflow', { name: c.command })}\n${usage(c.locale, c.workflows, config)}\n`,
+    );
+    return 2;
+  }
+  const { outDir, tokens } = takeOut(c.args);
+  const { paths, rest } = takeMediaPaths(def.options, tokens);
+  const text = rest.map((x) => (/\s/.test(x) ? `"${x}"` : x)).join(' ');
+  // Bad options are refused before anything else starts.
+  core.dispatcher.check(def.name, { text });
+  const ctx = createTerminalContext({
+    io,
+    locale: c.locale,
+    userId: c.env.USER ?? 'local',
+    outDir,
+    scratchDir: path.join(config.storageDir, 'cli'),
+    mediaPaths: paths,
+    answer: (action, answer, context) => core.dispatcher.action(action, context, answer),
+    // A job needs a worker: with none online (no heartbeat), run one here for this job, so the CLI works on its own.
+    async beforeJob() {
+      if ((await core.producer.onlineWorkers()).length > 0) return;
+      io.err.write(`${t(c.locale, 'cli.local_worker')}\n`);
+      await startWorkerRole({ config, redisUrl, workflows: c.workflows, logger, lifecycle });
+    },
+  });
+  await core.dispatcher.command(def.name, { text }, ctx);
+  if (ctx.failed) return 2;
+  const job = ctx.job;
+  if (!job) return 0;
+  // Ctrl-C cancels the job (ComfyUI interrupt); a second Ctrl-C leaves at once.
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    io.err.write(`\n${t(c.locale, 'cli.cancelling')}\n`);
+    if (job.jobId)
+      void core.tracker
+        .cancel(job.jobId, { platform: 'cli', userId: '', isAdmin: true })
+        .catch((err) => logger.warn({ err }, 'cancel failed'));
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return (await job.done) ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }
 
@@ -86,86 +165,17 @@ function takeOut(tokens: string[]): { outDir?: string; tokens: string[] } {
   return { outDir: value ? path.resolve(value) : undefined, tokens: rest };
 }
 
-async function runJob(ctx: {
-  config: Config;
-  logger: Logger;
-  lifecycle: Lifecycle;
-  workflows: ReturnType<typeof loadWorkflows>;
-  locale: Locale;
-  io: { out: NodeJS.WritableStream & { isTTY?: boolean }; err: NodeJS.WritableStream };
-  workflowName: string;
-  params: Record<string, unknown>;
-  outDir?: string;
-}): Promise<number> {
-  const { config, logger, lifecycle } = ctx;
-  let redisUrl = config.redisUrl;
-  if (!redisUrl) {
-    const embedded = await startEmbeddedRedis(config.storageDir, logger);
-    lifecycle.onShutdown('embedded redis', () => embedded.stop());
-    redisUrl = embedded.url;
-  }
-  const core = await startFrontendCore({ config, redisUrl, logger, lifecycle, workflows: ctx.workflows });
-  // No worker online (no heartbeat): run one here for this job, so the CLI works on its own.
-  if ((await core.producer.onlineWorkers()).length === 0) {
-    ctx.io.err.write(`${t(ctx.locale, 'cli.local_worker')}\n`);
-    await startWorkerRole({ config, redisUrl, workflows: ctx.workflows, logger, lifecycle });
-  }
-  let failed = false;
-  const sink = createTerminalSink({ out: ctx.io.out, outDir: ctx.outDir });
-  const wrapped = {
-    ...sink,
-    showFailure: async (v: Parameters<typeof sink.showFailure>[0]) => {
-      failed = true;
-      await sink.showFailure(v);
-    },
-  };
-  // Media options are file paths on this machine: read them and store them like any upload.
-  const workflow = ctx.workflows.get(ctx.workflowName)!;
-  const media: Record<string, Buffer> = {};
-  const params = { ...ctx.params };
-  for (const p of workflow.manifest.params) {
-    if ((p.type !== 'image' && p.type !== 'audio') || typeof params[p.name] !== 'string') continue;
-    const file = path.resolve(String(params[p.name]));
-    if ((await stat(file)).size > MAX_INPUT_BYTES)
-      throw new UserError('input.file_too_big', {
-        size: ((await stat(file)).size / 1e6).toFixed(1),
-        max: MAX_INPUT_BYTES / 1e6,
-      });
-    media[p.name] = await readFile(file);
-    delete params[p.name];
-  }
-  const submitted = await core.tracker.submit({
-    workflow: ctx.workflowName,
-    params: await storeInputs(workflow, params, media, core.storage),
-    requester: { platform: 'cli', userId: process.env.USER ?? 'local', locale: ctx.locale },
-    sink: wrapped,
-  });
-  // Ctrl-C cancels the job (ComfyUI interrupt); a second Ctrl-C leaves at once.
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    ctx.io.err.write(`\n${t(ctx.locale, 'cli.cancelling')}\n`);
-    void core.tracker
-      .cancel(submitted.jobId, { platform: 'cli', userId: '', isAdmin: true })
-      .catch((err) => logger.warn({ err }, 'cancel failed'));
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    await submitted.done;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-  return failed ? 1 : 0;
-}
-
 const isEntry =
   process.argv[1] &&
   path.resolve(process.argv[1]).replace(/\.ts$/, '') ===
     path.resolve(new URL(import.meta.url).pathname).replace(/\.ts$/, '');
 if (isEntry) {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  runCli(process.argv.slice(2), process.env, { out: process.stdout, err: process.stderr }).then(
+  runCli(process.argv.slice(2), process.env, {
+    out: process.stdout,
+    err: process.stderr,
+    in: process.stdin.isTTY ? process.stdin : undefined,
+  }).then(
     (code) => process.exit(code),
     (err) => {
       process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);

@@ -25,4 +25,13 @@ export const migrations: string[] = [
    CREATE INDEX jobs_status ON jobs (status);
    CREATE INDEX jobs_short ON jobs (short_id);
    CREATE INDEX jobs_workflow_finished ON jobs (workflow, finished_at) WHERE status = 'succeeded';`,
+  // v2: questions waiting for a typed answer (Telegram ForceReply): the answer is matched to the message it replies to.
+  `CREATE TABLE asks (
+     chat_id     TEXT NOT NULL,
+     message_id  TEXT NOT NULL,
+     user_id     TEXT NOT NULL,
+     action      TEXT NOT NULL,
+     created_at  INTEGER NOT NULL,
+     PRIMARY KEY (chat_id, message_id)
+   );`,
 ];

@@ -1,4 +1,4 @@
-import { createJobTracker } from '../../src/bots/jobs.js';
+import { createJobTracker } from '../../src/bots/jobs/tracker.js';
 import type { FailureView, ProgressSink, ProgressView, ResultView } from '../../src/bots/progress/sink.js';
 import { createComfyClient } from '../../src/comfy/client.js';
 import { createComfySocket } from '../../src/comfy/socket.js';

@@ -4,7 +4,8 @@ import { DiscordAPIError, Routes, type REST, type RawFile } from 'discord.js';
 import { fitPhoto } from '../../images/fit-output.js';
 import { t, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
-import { encodeAction } from '../actions.js';
+import { cancelRow, resultRows } from '../result-actions.js';
+import { componentsOf } from './components.js';
 import type { FailureView, ProgressSink, ProgressView, ResultView } from '../progress/sink.js';
 import { resultCaption } from '../result-text.js';
 
@@ -40,30 +41,6 @@ export interface DiscordSinkDeps {
 }
 
 const DEAD_TOKEN = new Set([50027, 10015]);
-const ROW = (buttons: Array<{ label: string; id: string; style?: number }>) => ({
-  type: 1,
-  components: buttons.map((b) => ({ type: 2, style: b.style ?? 2, label: b.label, custom_id: b.id })),
-});
-
-export function resultComponents(locale: Locale, jobId: string, images: number, canUpscale: boolean) {
-  const rows = [
-    ROW([
-      { label: t(locale, 'bot.button_reroll'), id: encodeAction({ kind: 'reroll', jobId }) },
-      { label: t(locale, 'bot.button_remix'), id: encodeAction({ kind: 'remix', jobId }) },
-    ]),
-  ];
-  if (canUpscale && images > 0)
-    rows.push(
-      ROW(
-        Array.from({ length: Math.min(images, 4) }, (_, i) => ({
-          label: t(locale, 'bot.button_upscale', { n: i + 1 }),
-          id: encodeAction({ kind: 'upscale', jobId, index: i + 1 }),
-        })),
-      ),
-    );
-  return rows;
-}
-
 export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(): 'interaction' | 'channel' } {
   const now = deps.now ?? Date.now;
   let token = deps.token;
@@ -209,17 +186,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     mode: () => (tokenUsable() ? 'interaction' : 'channel'),
 
     async showProgress(view: ProgressView) {
-      const components = view.canCancel
-        ? [
-            ROW([
-              {
-                label: t(locale, 'bot.button_cancel'),
-                id: encodeAction({ kind: 'cancel', jobId: view.jobId }),
-                style: 4,
-              },
-            ]),
-          ]
-        : [];
+      const components = view.canCancel ? componentsOf([cancelRow(locale, view.jobId)]) : [];
       await show({ content: view.text, components });
     },
 
@@ -227,7 +194,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
       const images = view.files.filter((f) => f.kind === 'image').length;
       const { batches, skipped } = await prepareFiles(view);
       const content = [resultCaption(view, 1800), ...skipped].join('\n');
-      const components = resultComponents(locale, view.jobId, images, deps.canUpscale);
+      const components = componentsOf(resultRows(locale, view.jobId, images, deps.canUpscale));
       const [first = [], ...rest2] = batches;
       if (tokenUsable() && (await show({ content, components }, first)) === 'interaction') {
         for (const b of rest2)

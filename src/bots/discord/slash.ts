@@ -1,7 +1,6 @@
 import type { Param } from '../../comfy/manifest.js';
 import { MAX_SEED } from '../../comfy/params.js';
-import type { WorkflowRegistry } from '../../comfy/workflows.js';
-import { t } from '../../i18n/index.js';
+import type { CommandDefinition } from '../command.js';
 
 /**
  * Manifests (and the built-ins) → Discord application command JSON. Required options come first (Discord
@@ -59,52 +58,24 @@ function optionOf(p: Param, maxPromptChars: number): SlashOption {
   }
 }
 
-export function buildSlashCommands(workflows: WorkflowRegistry, maxPromptChars: number): SlashCommand[] {
-  const loc = (key: Parameters<typeof t>[1]) => ({
-    description: t('en', key),
-    description_localizations: { 'zh-TW': t('zh-TW', key) },
-  });
-  const commands: SlashCommand[] = [...workflows.values()].map((wf) => {
-    const options = wf.manifest.params.map((p) => optionOf(p, maxPromptChars));
-    // Discord refuses a required option after an optional one.
-    options.sort((a, b) => Number(Boolean(b.required)) - Number(Boolean(a.required)));
-    return {
-      name: wf.name,
-      type: 1,
-      description: wf.manifest.description.en,
-      description_localizations: { 'zh-TW': wf.manifest.description['zh-TW'] },
-      options,
-    };
-  });
-  const jobOption = (required: boolean): SlashOption => ({
-    type: OPTION.string,
-    name: 'job',
-    ...loc('discord.option_job'),
-    required: required || undefined,
-    autocomplete: true,
-    max_length: 36,
-  });
-  commands.push(
-    {
-      name: 'gallery',
-      type: 1,
-      ...loc('menu.gallery'),
-      options: [{ type: OPTION.integer, name: 'page', ...loc('discord.option_page'), min_value: 1, max_value: 1000 }],
-    },
-    {
-      name: 'remix',
-      type: 1,
-      ...loc('menu.remix'),
-      options: [
-        jobOption(true),
-        { type: OPTION.string, name: 'prompt', ...loc('discord.option_prompt'), max_length: maxPromptChars },
-      ],
-    },
-    { name: 'cancel', type: 1, ...loc('menu.cancel'), options: [jobOption(false)] },
-    { name: 'models', type: 1, ...loc('menu.models'), options: [] },
-    { name: 'help', type: 1, ...loc('menu.help'), options: [] },
-    // "0" hides it from everyone but server admins; the bot still checks ADMIN_USERS.
-    { name: 'status', type: 1, ...loc('discord.status_description'), options: [], default_member_permissions: '0' },
-  );
-  return commands;
+export function buildSlashCommands(commands: readonly CommandDefinition[], maxPromptChars: number): SlashCommand[] {
+  return commands
+    .filter((c) => !c.hidden)
+    .map((c) => {
+      const options = c.options.map((p) => ({ ...optionOf(p, maxPromptChars), ...(p.suggest ? suggestion : {}) }));
+      // Discord refuses a required option after an optional one.
+      options.sort((a, b) => Number(Boolean(b.required)) - Number(Boolean(a.required)));
+      return {
+        name: c.name,
+        type: 1 as const,
+        description: c.description.en,
+        description_localizations: { 'zh-TW': c.description['zh-TW'] },
+        options,
+        // "0" hides it from everyone but server admins; the bot still checks ADMIN_USERS.
+        ...(c.adminOnly ? { default_member_permissions: '0' } : {}),
+      };
+    });
 }
+
+/** Options whose choices come while typing (jobs, models) are autocomplete, never fixed choices. */
+const suggestion = { autocomplete: true };

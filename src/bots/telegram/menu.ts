@@ -1,19 +1,15 @@
 import type { Api } from 'grammy';
-import type { WorkflowRegistry } from '../../comfy/workflows.js';
-import { t, type Locale } from '../../i18n/index.js';
+import type { Locale } from '../../i18n/index.js';
+import type { CommandDefinition } from '../command.js';
 
-/** setMyCommands per language. Telegram takes two-letter codes only, so zh-TW's menu is registered as "zh". */
-export function menuFor(workflows: WorkflowRegistry, locale: Locale) {
-  return [
-    ...[...workflows.values()].map((wf) => ({ command: wf.name, description: wf.manifest.description[locale] })),
-    ...(['gallery', 'remix', 'cancel', 'models', 'help'] as const).map((c) => ({
-      command: c,
-      description: t(locale, `menu.${c}`),
-    })),
-  ];
+/** setMyCommands per language, from the one command list. Telegram takes two-letter codes, so zh-TW registers as "zh". */
+export function menuFor(commands: readonly CommandDefinition[], locale: Locale) {
+  return commands
+    .filter((c) => !c.hidden && !c.adminOnly)
+    .map((c) => ({ command: c.name, description: c.description[locale] }));
 }
 
-export async function registerMenus(api: Api, workflows: WorkflowRegistry) {
-  await api.setMyCommands(menuFor(workflows, 'en'));
-  await api.setMyCommands(menuFor(workflows, 'zh-TW'), { language_code: 'zh' });
+export async function registerMenus(api: Api, commands: readonly CommandDefinition[]) {
+  await api.setMyCommands(menuFor(commands, 'en'));
+  await api.setMyCommands(menuFor(commands, 'zh-TW'), { language_code: 'zh' });
 }

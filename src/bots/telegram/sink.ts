@@ -1,13 +1,14 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { GrammyError, InputFile, InlineKeyboard, type Api } from 'grammy';
+import { GrammyError, InputFile, type InlineKeyboard, type Api } from 'grammy';
 import type { InputMediaPhoto } from 'grammy/types';
 import { resultGrid } from '../../images/contact-sheet.js';
 import { fitPhoto } from '../../images/fit-output.js';
 import { telegramLimits } from '../../images/limits.js';
 import { t, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
-import { encodeAction } from '../actions.js';
+import { cancelRow, resultRows } from '../result-actions.js';
+import { keyboardOf } from './markup.js';
 import { resultCaption } from '../result-text.js';
 import type { FailureView, ProgressSink, ProgressView, ResultView } from '../progress/sink.js';
 
@@ -40,18 +41,6 @@ const isGone = (err: unknown) =>
   err instanceof GrammyError &&
   /message to edit not found|message can't be edited|there is no text in the message/.test(err.description);
 
-export function resultKeyboard(locale: Locale, jobId: string, imageCount: number, canUpscale: boolean): InlineKeyboard {
-  const kb = new InlineKeyboard()
-    .text(t(locale, 'bot.button_reroll'), encodeAction({ kind: 'reroll', jobId }))
-    .text(t(locale, 'bot.button_remix'), encodeAction({ kind: 'remix', jobId }));
-  if (canUpscale && imageCount > 0) {
-    kb.row();
-    for (let i = 1; i <= Math.min(imageCount, 4); i++)
-      kb.text(t(locale, 'bot.button_upscale', { n: i }), encodeAction({ kind: 'upscale', jobId, index: i }));
-  }
-  return kb;
-}
-
 export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   const { api, chatId, locale } = deps;
   let messageId = deps.messageId;
@@ -78,9 +67,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
 
   return {
     async showProgress(view: ProgressView) {
-      const kb = view.canCancel
-        ? new InlineKeyboard().text(t(locale, 'bot.button_cancel'), encodeAction({ kind: 'cancel', jobId: view.jobId }))
-        : undefined;
+      const kb = view.canCancel ? keyboardOf([cancelRow(locale, view.jobId)]) : undefined;
       await showText(view.text, kb);
     },
 
@@ -88,7 +75,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
       const caption = resultCaption(view, telegramLimits.caption);
       const images = view.files.filter((f) => f.kind === 'image');
       const others = view.files.filter((f) => f.kind !== 'image');
-      const kb = resultKeyboard(locale, view.jobId, images.length, deps.canUpscale);
+      const kb = keyboardOf(resultRows(locale, view.jobId, images.length, deps.canUpscale));
       const fitted = await Promise.all(
         images.map(async (f) => ({ f, fit: await fitPhoto(f.absolutePath, telegramLimits) })),
       );

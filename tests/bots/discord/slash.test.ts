@@ -1,10 +1,10 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createCommands } from '../../../src/bots/commands/index.js';
 import { buildSlashCommands } from '../../../src/bots/discord/slash.js';
-import { loadWorkflows } from '../../../src/comfy/workflows.js';
+import { strictCommandDeps } from '../../support/command-deps.js';
 
 describe('slash commands rendered from the manifests', () => {
-  const commands = buildSlashCommands(loadWorkflows(path.resolve('workflows')), 1000);
+  const commands = buildSlashCommands(createCommands(strictCommandDeps()), 1000);
 
   it('stay within Discord’s limits for every command', () => {
     for (const c of commands) {

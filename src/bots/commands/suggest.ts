@@ -1,0 +1,26 @@
+import type { Suggester } from '../dispatch.js';
+import { mainText } from './common.js';
+import type { CommandDeps } from './deps.js';
+import { modelChoices } from './models.js';
+
+/** Choices while typing (Discord autocomplete): the user's recent jobs, or the models ComfyUI offers. */
+export const createSuggester =
+  (deps: CommandDeps): Suggester =>
+  async (source, { command, option, query, user }) => {
+    const q = query.toLowerCase();
+    if (source === 'jobs') {
+      const { items } = deps.repo.page({ platform: user.platform, userId: user.userId }, 0, 25);
+      return items
+        .filter((r) => r.shortId.startsWith(q) || mainText(deps.workflows, r).toLowerCase().includes(q))
+        .map((r) => ({
+          name: `${r.shortId} · ${r.workflow} · ${mainText(deps.workflows, r) || r.status}`.slice(0, 100),
+          value: r.shortId,
+        }))
+        .slice(0, 25);
+    }
+    const model = (await modelChoices(deps)).find((m) => m.workflow === command && m.option === option);
+    return (model?.choices ?? [])
+      .filter((c) => c.toLowerCase().includes(q))
+      .slice(0, 25)
+      .map((c) => ({ name: c.slice(0, 100), value: c.slice(0, 100) }));
+  };

@@ -1,0 +1,189 @@
+import type { JobRecord, JobsRepo } from '../../history/jobs-repo.js';
+import { asLocale } from '../../i18n/index.js';
+import type { Logger } from '../../logger.js';
+import { decodeFailure, generationResultSchema, progressEventSchema } from '../../queue/contracts.js';
+import type { JobEvents } from '../../queue/events.js';
+import type { Producer } from '../../queue/producer.js';
+import type { Storage } from '../../storage.js';
+import { type DeliveryDeps, finalize, type Outcome } from '../delivery.js';
+import type { JobInfo, ProgressState } from '../progress/model.js';
+import { renderProgress } from '../progress/render.js';
+import { createProgressReporter } from '../progress/reporter.js';
+import type { ProgressSink } from '../progress/sink.js';
+import type { PositionPoller } from './positions.js';
+
+/**
+ * Follows jobs from queued to delivered: queue positions, progress events, the final state. Each job's end is
+ * delivered once: the first of a live event, the start-up check or the 30 s sweep wins (`finalize` changes the
+ * history row only while it is not final).
+ */
+export interface FollowerDeps {
+  producer: Producer;
+  events: JobEvents;
+  repo: JobsRepo;
+  storage: Storage;
+  positions: PositionPoller;
+  logger: Logger;
+  progressIntervalMs: number;
+  heartbeatMs?: number;
+  now: () => number;
+}
+
+const malformed: Outcome = { ok: false, failure: { kind: 'internal', message: 'malformed result' } };
+const resultOutcome = (value: unknown): Outcome => {
+  const r = generationResultSchema.safeParse(value);
+  return r.success ? { ok: true, result: r.data } : malformed;
+};
+
+export function createFollower(deps: FollowerDeps) {
+  const { now, logger: log } = deps;
+  const delivery: DeliveryDeps = { repo: deps.repo, storage: deps.storage, logger: log };
+  const following = new Map<string, { done: Promise<void>; end: (o: Outcome) => Promise<void> }>();
+
+  // Safety net for events lost to a Redis disconnect: every 30 s, ask BullMQ about the jobs still followed.
+  const sweepTimer = setInterval(() => {
+    for (const [id, f] of following) {
+      const rec = deps.repo.get(id);
+      if (rec) void checkState(rec, f.end);
+    }
+  }, 30_000);
+  sweepTimer.unref();
+
+  function initialState(record: JobRecord, position: number): ProgressState {
+    return record.status === 'running'
+      ? { phase: 'running', percent: record.progress, startedAt: record.startedAt ?? now() }
+      : { phase: 'queued', position };
+  }
+
+  /** Follows one job to its end; safe to call more than once per job (the first call wins). */
+  function follow(record: JobRecord, sink: ProgressSink, initialPosition = 0): Promise<void> {
+    const existing = following.get(record.id);
+    if (existing) return existing.done;
+    const locale = asLocale(record.locale);
+    const info: JobInfo = {
+      jobId: record.id,
+      shortId: record.shortId,
+      workflow: record.workflow,
+      createdAt: record.createdAt,
+      typicalMs: median(deps.repo.recentDurations(record.workflow)),
+    };
+    const reporter = createProgressReporter({
+      sink,
+      intervalMs: deps.progressIntervalMs,
+      heartbeatMs: deps.heartbeatMs,
+      now,
+      logger: log,
+    });
+    let state = initialState(record, initialPosition);
+    const push = () => {
+      const s = state;
+      reporter.update((heartbeat) => ({
+        ...renderProgress(s, info, locale, { now: now(), heartbeat }),
+        jobId: record.id,
+        shortId: record.shortId,
+        locale,
+        canCancel: true,
+      }));
+    };
+
+    let settle!: () => void;
+    const done = new Promise<void>((r) => (settle = r));
+    let finished = false;
+    const end = async (outcome: Outcome) => {
+      if (finished) return;
+      finished = true;
+      unwatch();
+      deps.positions.unwatch(record.id);
+      const view = finalize(delivery, record, outcome);
+      await reporter.finish(async () => {
+        if (!view) return;
+        try {
+          if ('result' in view) await sink.showResult(view.result);
+          else await sink.showFailure(view.failure);
+        } catch (err) {
+          log.error({ err, jobId: record.id }, 'final delivery failed');
+        }
+      });
+      following.delete(record.id);
+      settle();
+    };
+
+    const toRunning = () => {
+      deps.positions.unwatch(record.id);
+      if (state.phase !== 'queued') return false;
+      state = { phase: 'running', percent: 0, startedAt: now() };
+      return true;
+    };
+    const unwatch = deps.events.watch(record.id, {
+      active() {
+        deps.repo.markRunning(record.id);
+        if (toRunning()) push();
+      },
+      progress(data) {
+        const p = progressEventSchema.safeParse(data);
+        if (!p.success) return;
+        const e = p.data;
+        if (state.phase === 'queued')
+          deps.repo.markRunning(record.id, { comfyUrl: e.comfyUrl, promptId: record.id, at: e.startedAt });
+        toRunning();
+        deps.repo.setProgress(record.id, e.percent);
+        state = {
+          ...e,
+          phase: 'running',
+          previewPath: e.previewPath ? deps.storage.resolveInside(e.previewPath) : undefined,
+        };
+        push();
+      },
+      completed: (rv) => void end(resultOutcome(rv)),
+      failed: (reason) => void end({ ok: false, failure: decodeFailure(reason) }),
+      removed: () => void end({ ok: false, failure: { kind: 'cancelled', message: 'removed from the queue' } }),
+    });
+    if (state.phase === 'queued') {
+      deps.positions.watch(record.id, record.workflow, (position) => {
+        if (state.phase === 'queued' && state.position !== position) {
+          state = { phase: 'queued', position };
+          push();
+        }
+      });
+    }
+    push();
+    following.set(record.id, { done, end });
+    // The job may have ended before we started listening (fast job, or a restart): ask once.
+    void checkState(record, end);
+    return done;
+  }
+
+  async function checkState(record: JobRecord, end: (o: Outcome) => Promise<void>) {
+    try {
+      const s = await deps.producer.state(record.id, record.workflow);
+      // Gone from Redis entirely (removed while waiting, or expired): it will not finish by itself.
+      if (!s) await end({ ok: false, failure: { kind: 'lost', message: 'the job is no longer in the queue' } });
+      else if (s.state === 'completed') await end(resultOutcome(s.result));
+      else if (s.state === 'failed') await end({ ok: false, failure: decodeFailure(s.failedReason) });
+    } catch (err) {
+      log.warn({ err, jobId: record.id }, 'could not read job state');
+    }
+  }
+
+  return {
+    follow,
+    /** Ends a followed job now (a cancel while queued); false when this process does not follow it. */
+    async end(jobId: string, outcome: Outcome): Promise<boolean> {
+      const f = following.get(jobId);
+      if (!f) return false;
+      await f.end(outcome);
+      return true;
+    },
+    close() {
+      clearInterval(sweepTimer);
+    },
+  };
+}
+
+export type Follower = ReturnType<typeof createFollower>;
+
+function median(xs: number[]): number | undefined {
+  if (xs.length < 3) return undefined; // too few runs to predict anything
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}

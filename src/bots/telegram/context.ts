@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { type Context, InputFile } from 'grammy';
+import type { InputMediaPhoto, Message } from 'grammy/types';
+import type { Param } from '../../comfy/manifest.js';
+import { UserError } from '../../errors.js';
+import type { AsksRepo } from '../../history/asks-repo.js';
+import { telegramLimits } from '../../images/limits.js';
+import { pickLocale } from '../../i18n/index.js';
+import { encodeAction } from '../actions.js';
+import type { CommandContext, Identity, MediaRef, Reply } from '../command.js';
+import type { ProgressSink } from '../progress/sink.js';
+import { keyboardOf } from './markup.js';
+import { type FileRef, mediaRefsOf } from './update.js';
+
+/**
+ * CommandContext over one Telegram update (a message or a button press). Answers go under the message that asked
+ * (clearer in groups); a button press is answered (the client stops spinning) as soon as the work is acknowledged,
+ * or with an alert when it is refused.
+ */
+export interface TelegramContextDeps {
+  asks: AsksRepo;
+  isAdmin: (userId: string) => boolean;
+  /** Bytes we may fetch through getFile (20 MB on the public Bot API). */
+  downloadCap: number;
+  download: (ref: FileRef) => Promise<Buffer>;
+  /** The job's message: sent by its first progress update, as a reply to `replyTo`. */
+  sinkFor: (chatId: number, replyTo: number | undefined, identity: Identity) => ProgressSink;
+}
+
+export function telegramIdentity(ctx: Context, isAdmin: (userId: string) => boolean): Identity {
+  const userId = String(ctx.from?.id ?? 0);
+  return {
+    platform: 'telegram',
+    userId,
+    chatId: String(ctx.chat?.id ?? ctx.from?.id ?? 0),
+    locale: pickLocale(ctx.from?.language_code),
+    isAdmin: isAdmin(userId),
+  };
+}
+
+export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): CommandContext {
+  const user = telegramIdentity(ctx, deps.isAdmin);
+  const query = ctx.callbackQuery;
+  const source = (query?.message ?? ctx.msg) as Message | undefined;
+  const chatId = source?.chat.id ?? Number(user.chatId);
+  const under =
+    !query && ctx.msg
+      ? { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } }
+      : {};
+  let answered = !query;
+  const answer = async (text?: string) => {
+    if (answered) return false;
+    answered = true;
+    await ctx
+      .answerCallbackQuery(text ? { text: text.slice(0, 200), show_alert: true } : undefined)
+      .catch(() => undefined);
+    return true;
+  };
+
+  async function reply(r: Reply) {
+    await answer();
+    const reply_markup = keyboardOf(r.rows);
+    if (r.image) {
+      await ctx.api.sendPhoto(chatId, new InputFile(r.image.data, r.image.name), {
+        caption: r.text,
+        reply_markup,
+        ...under,
+      });
+      return;
+    }
+    const files = (r.files ?? []).map((f) => new InputFile(f));
+    if (files.length === 1) await ctx.api.sendPhoto(chatId, files[0] as InputFile, under);
+    else if (files.length > 1)
+      await ctx.api.sendMediaGroup(
+        chatId,
+        files.slice(0, 10).map((media): InputMediaPhoto => ({ type: 'photo', media })),
+        under,
+      );
+    await ctx.api.sendMessage(chatId, r.text.slice(0, telegramLimits.text), { reply_markup, ...under });
+  }
+
+  return {
+    user,
+    commandPrefix: '/',
+    maxText: telegramLimits.text,
+    async defer() {
+      await answer();
+    },
+    async fail(text) {
+      if (await answer(text)) return;
+      await ctx.api.sendMessage(chatId, text, under);
+    },
+    reply,
+    async update(r) {
+      await answer();
+      if (!query?.message) return reply(r);
+      const { message_id } = query.message;
+      const reply_markup = keyboardOf(r.rows);
+      if (r.image) {
+        const media: InputMediaPhoto = {
+          type: 'photo',
+          media: new InputFile(r.image.data, r.image.name),
+          caption: r.text,
+        };
+        await ctx.api.editMessageMedia(chatId, message_id, media, { reply_markup });
+      } else await ctx.api.editMessageText(chatId, message_id, r.text, { reply_markup });
+    },
+    async ask(q) {
+      await answer();
+      const sent = await ctx.api.sendMessage(chatId, q.text, {
+        reply_markup: { force_reply: true, selective: true, input_field_placeholder: q.prefill.slice(0, 64) },
+        ...under,
+      });
+      deps.asks.put(String(chatId), String(sent.message_id), user.userId, encodeAction(q.action));
+    },
+    media: (params) => (ctx.msg && !query ? mediaOf(ctx.msg, params, deps) : {}),
+    async progressSink() {
+      await answer();
+      return { sink: deps.sinkFor(chatId, source?.message_id, user) };
+    },
+  };
+}
+
+/** The message's files (then the replied-to message's), matched to the media parameters in order of kind. */
+function mediaOf(msg: Message, params: readonly Param[], deps: TelegramContextDeps): Record<string, MediaRef> {
+  const refs = mediaRefsOf(msg);
+  const queues = { image: [...refs.images], audio: [...refs.audios] };
+  const out: Record<string, MediaRef> = {};
+  for (const p of params) {
+    if (p.type !== 'image' && p.type !== 'audio') continue;
+    const ref = queues[p.type].shift();
+    if (ref)
+      out[p.name] = { kind: p.type, size: ref.size, maxBytes: deps.downloadCap, fetch: () => deps.download(ref) };
+  }
+  return out;
+}
+
+/** getFile, then the file: a local Bot API server answers with a path on its own disk. */
+export async function downloadTelegramFile(
+  ctx: { api: Context['api']; fileUrl: (path: string) => string },
+  ref: FileRef,
+  cap: number,
+): Promise<Buffer> {
+  if (ref.size !== undefined && ref.size > cap)
+    throw new UserError('input.file_too_big', { size: (ref.size / 1e6).toFixed(1), max: Math.round(cap / 1e6) });
+  const file = await ctx.api.getFile(ref.fileId);
+  if (!file.file_path) throw new UserError('input.not_image');
+  if (file.file_path.startsWith('/')) return readFile(file.file_path);
+  const res = await fetch(ctx.fileUrl(file.file_path));
+  if (!res.ok) throw new Error(`file download answered ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
+}

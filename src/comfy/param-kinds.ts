@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { Param } from './manifest.js';
+
+/**
+ * Every manifest parameter kind, defined once: its value schema, how typed text becomes a value, its usage text and
+ * whether it is a file. The `satisfies` below makes the compiler list this file (and every other exhaustive switch on
+ * `Param['type']`) when a kind is added, e.g. a LoRA list.
+ */
+
+/** Seeds stay below 2^48: exact in a JS number and accepted by every sampler node we know (comfyui-api.md §6.8). */
+export const MAX_SEED = 2 ** 48 - 1;
+
+/** A stored input's name under STORAGE_DIR/inputs (never a user-supplied path). */
+const storedName = z.string().regex(/^[A-Za-z0-9_-]+\.[a-z0-9]{2,5}$/);
+
+interface Kind<P extends Param> {
+  /** A file the user sends (image, audio) rather than a value they type. */
+  isMedia: boolean;
+  /** The schema of the value, with the manifest's default and requiredness. */
+  schema(p: P, maxPromptChars: number): z.ZodType;
+  /** Typed text → the value handed to the schema (left as text when it does not look right, so the schema explains). */
+  coerce(raw: string): unknown;
+  /** What follows `--name` in usage lines. */
+  usage(p: P): string;
+}
+
+type Kinds = { [K in Param['type']]: Kind<Extract<Param, { type: K }>> };
+
+const withDefault = <T extends z.ZodType>(s: T, p: { required: boolean; default?: unknown }) =>
+  p.default !== undefined ? s.default(p.default as never) : p.required ? s : s.optional();
+
+const asNumber = (re: RegExp) => (raw: string) => (re.test(raw) ? Number(raw) : raw);
+const INT = /^-?\d+$/;
+const FLOAT = /^-?(\d+\.?\d*|\.\d+)$/;
+
+export const paramKinds = {
+  text: {
+    isMedia: false,
+    schema(p, maxPromptChars) {
+      const max = Math.min(p.maxLength, maxPromptChars);
+      const s = z
+        .string()
+        .trim()
+        .max(max, { error: `at most ${max} characters` });
+      return p.required ? s.min(1) : s.default(p.default ?? '');
+    },
+    coerce: (raw) => raw,
+    usage: () => '"…"',
+  },
+  int: {
+    isMedia: false,
+    schema: (p) => withDefault(z.number().int().min(p.min).max(p.max), p),
+    coerce: asNumber(INT),
+    usage: (p) => `${p.min}–${p.max}${p.default !== undefined ? ` (${p.default})` : ''}`,
+  },
+  float: {
+    isMedia: false,
+    schema: (p) => withDefault(z.number().min(p.min).max(p.max), p),
+    coerce: asNumber(FLOAT),
+    usage: (p) => `${p.min}–${p.max}${p.default !== undefined ? ` (${p.default})` : ''}`,
+  },
+  choice: {
+    isMedia: false,
+    schema: (p) =>
+      withDefault(
+        p.dynamic ? z.string().min(1).max(256) : z.enum(p.choices.map((c) => c.value) as [string, ...string[]]),
+        p,
+      ),
+    coerce: (raw) => raw,
+    usage: (p) => (p.dynamic ? '<name> (/models)' : p.choices.map((c) => c.value).join(' | ')),
+  },
+  seed: {
+    isMedia: false,
+    schema: () => z.number().int().min(0).max(MAX_SEED).optional(),
+    coerce: asNumber(INT),
+    usage: () => '<number>',
+  },
+  image: {
+    isMedia: true,
+    schema: (p) => (p.required ? storedName : storedName.optional()),
+    coerce: (raw) => raw,
+    usage: () => '<file>',
+  },
+  audio: {
+    isMedia: true,
+    schema: (p) => (p.required ? storedName : storedName.optional()),
+    coerce: (raw) => raw,
+    usage: () => '<file>',
+  },
+} satisfies Kinds;
+
+const kindOf = <P extends Param>(p: P) => paramKinds[p.type] as unknown as Kind<P>;
+
+export const isMediaParam = (p: Param): p is Extract<Param, { type: 'image' | 'audio' }> => kindOf(p).isMedia;
+
+/** The value schema of one parameter. */
+export const paramValueSchema = (p: Param, maxPromptChars: number): z.ZodType => kindOf(p).schema(p, maxPromptChars);
+
+/** Typed text for one parameter → its raw value. */
+export const coerceParam = (p: Param, raw: string): unknown => kindOf(p).coerce(raw);
+
+/** `--aspect/--ar 1:1 | 16:9` — the names and what to type after them. */
+export function paramUsage(p: Param): string {
+  const names = [`--${p.name}`, ...p.aliases.map((a) => `--${a}`)].join('/');
+  return isMediaParam(p) ? names : `${names} ${kindOf(p).usage(p)}`;
+}
+
+/**
+ * The text a workflow is about (prompt, instruction, …): the first required text parameter, else the first text one.
+ * Captions, gallery labels and the remix prefill use it, whatever the manifest calls it.
+ */
+export function primaryTextParam(params: readonly Param[]): Extract<Param, { type: 'text' }> | undefined {
+  const texts = params.filter((p): p is Extract<Param, { type: 'text' }> => p.type === 'text');
+  return texts.find((p) => p.required) ?? texts[0];
+}
