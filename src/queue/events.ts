@@ -2,6 +2,7 @@ import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { generateQueue } from './names.js';
+import { repeatedErrorLog } from './redis.js';
 
 /** What a frontend hears about the jobs it tracks. */
 export interface JobEventHandlers {
@@ -40,6 +41,7 @@ export function createJobEvents(deps: {
   };
   const workflows = [...new Set(deps.workflows)];
   const readers: Array<{ qe: QueueEvents; connection: Redis }> = [];
+  const logError = repeatedErrorLog((obj, msg) => log.warn(obj, msg), 'queue events error');
 
   /**
    * Each reader starts from the stream's last id read *before* it was created, not from "$" at its first XREAD:
@@ -56,7 +58,7 @@ export function createJobEvents(deps: {
       qe.on('completed', ({ jobId, returnvalue }) => call(jobId, (h) => h.completed?.(returnvalue)));
       qe.on('failed', ({ jobId, failedReason }) => call(jobId, (h) => h.failed?.(failedReason)));
       qe.on('removed', ({ jobId }) => call(jobId, (h) => h.removed?.()));
-      qe.on('error', (err) => log.warn({ err, workflow: wf }, 'queue events error'));
+      qe.on('error', (err) => logError(err, { workflow: wf }));
       readers.push({ qe, connection });
     }
     await Promise.all(readers.map((r) => r.qe.waitUntilReady()));

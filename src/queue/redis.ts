@@ -21,6 +21,30 @@ export function createRedis(url: string, role: 'producer' | 'worker', logger?: L
   return redis;
 }
 
+/**
+ * Logs an error once, then the same message at most once per intervalMs with the number held back. During a Redis
+ * outage every BullMQ Worker and QueueEvents (one of each per workflow queue) reports every reconnect attempt:
+ * hundreds of identical lines a second without this.
+ */
+export function repeatedErrorLog(
+  log: (obj: Record<string, unknown>, msg: string) => void,
+  msg: string,
+  intervalMs = 10_000,
+): (err: Error, context?: Record<string, unknown>) => void {
+  const seen = new Map<string, { at: number; held: number }>();
+  return (err, context = {}) => {
+    const now = Date.now();
+    const s = seen.get(err.message);
+    if (s && now - s.at < intervalMs) {
+      s.held += 1;
+      return;
+    }
+    if (seen.size > 100) seen.clear(); // distinct messages are few; never let the map grow without bound
+    seen.set(err.message, { at: now, held: 0 });
+    log({ err, ...context, ...(s?.held ? { repeated: s.held } : {}) }, msg);
+  };
+}
+
 /** A producer connection that is ready to take commands. */
 export async function connectProducer(url: string, logger?: Logger): Promise<Redis> {
   const redis = createRedis(url, 'producer', logger);

@@ -23,6 +23,7 @@ import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { mediaOf, type Storage } from '../storage.js';
+import { repeatedErrorLog } from './redis.js';
 import {
   decodeFailure,
   encodeFailure,
@@ -84,6 +85,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     return c;
   };
   const redis = connect();
+  const logWorkerError = repeatedErrorLog((obj, msg) => log.error(obj, msg), 'worker error');
   const handBack = new AbortController();
 
   /** The prompt was left running on ComfyUI at shutdown: give the job back to the queue, unfailed and unlocked. */
@@ -342,9 +344,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         maxStalledCount: 3,
       },
     );
-    worker.on('error', (err) => log.error({ err, workflow }, 'worker error'));
+    worker.on('error', (err) => logWorkerError(err, { workflow }));
     // Cancel requests for running jobs arrive as a custom event; only the worker holding the job acts on it.
     const events = new QueueEvents(name, { connection: connect(), prefix: deps.prefix });
+    events.on('error', (err) => logWorkerError(err, { workflow }));
     events.on(
       CANCEL_EVENT as 'error',
       ((args: { jobId: string }) => {
