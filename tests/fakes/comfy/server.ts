@@ -828,6 +828,29 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
   const port = (server.address() as AddressInfo).port;
   const loopDone = loop();
 
+  /**
+   * Goes away as a crashed or restarting ComfyUI does: sockets cut without a last message, the port closed
+   * (connections refused), and the queue, the running prompt and the history forgotten. up() brings it back.
+   */
+  async function down() {
+    isDown = true;
+    for (const ws of [...allSockets]) ws.terminate();
+    const closing = new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
+    await closing;
+    pending.splice(0);
+    interruptFlag = true;
+    release?.();
+    await idle;
+    history.clear();
+    lastSignature = undefined;
+  }
+  /** Back on the same port, empty, as after a restart. */
+  async function up() {
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    isDown = false;
+  }
+
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
@@ -848,35 +871,12 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     dropSockets() {
       for (const ws of [...allSockets]) ws.terminate();
     },
-    /** Forgets queue and history, as a restarted ComfyUI would (a running prompt is interrupted first). */
+    down,
+    up,
+    /** A restart with no time in between: the same as down() then up(). */
     async restart() {
-      pending.splice(0);
-      interruptFlag = true;
-      await idle;
-      history.clear();
-      for (const ws of [...allSockets]) ws.terminate();
-    },
-    /**
-     * Goes away as a crashed or restarting ComfyUI does: sockets cut without a last message, the port closed
-     * (connections refused), and the queue, the running prompt and the history forgotten. up() brings it back.
-     */
-    async down() {
-      isDown = true;
-      for (const ws of [...allSockets]) ws.terminate();
-      const closing = new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
-      await closing;
-      pending.splice(0);
-      interruptFlag = true;
-      release?.();
-      await idle;
-      history.clear();
-      lastSignature = undefined;
-    },
-    /** Back on the same port, empty, as after a restart. */
-    async up() {
-      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-      isDown = false;
+      await down();
+      await up();
     },
     isDown: () => isDown,
     /** How /view sends files from now on. */
