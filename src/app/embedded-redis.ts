@@ -85,15 +85,42 @@ async function ping(url: string, timeoutMs = 1000): Promise<boolean> {
   }
 }
 
-/** The embedded Redis another process of ours already runs for this STORAGE_DIR, if any. */
-export async function findEmbeddedRedis(storageDir: string): Promise<string | undefined> {
+/** embedded.json: where the server listens, and which process of ours runs it. */
+function readInfo(storageDir: string): { port: number; pid?: number; ownerPid?: number } | undefined {
   try {
-    const info = JSON.parse(readFileSync(path.join(storageDir, 'redis', 'embedded.json'), 'utf8')) as { port: number };
-    const url = `redis://127.0.0.1:${info.port}`;
-    return (await ping(url)) ? url : undefined;
+    return JSON.parse(readFileSync(path.join(storageDir, 'redis', 'embedded.json'), 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The embedded Redis another process of ours already runs for this STORAGE_DIR, if any. */
+export async function findEmbeddedRedis(storageDir: string): Promise<string | undefined> {
+  const info = readInfo(storageDir);
+  if (!info) return undefined;
+  const url = `redis://127.0.0.1:${info.port}`;
+  return (await ping(url)) ? url : undefined;
+}
+
+/** SHUTDOWN writes the AOF and exits; the command's own connection drops, so its error is expected. */
+async function shutDown(url: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  await r
+    .connect()
+    .then(() => r.call('SHUTDOWN'))
+    .catch(() => undefined);
+  r.disconnect();
+  for (let i = 0; i < 100 && (await ping(url, 200)); i++) await sleep(100);
 }
 
 /** The last two warnings redis-server logged: the cause ("…: bind: Address already in use") and "aborting". */
@@ -110,9 +137,15 @@ export async function startEmbeddedRedis(
 ): Promise<EmbeddedRedis> {
   const log = logger.child({ module: 'embedded-redis' });
   const existing = await findEmbeddedRedis(storageDir);
-  if (existing) {
+  const ownerPid = readInfo(storageDir)?.ownerPid;
+  if (existing && (ownerPid === undefined || isRunning(ownerPid))) {
     log.info({ url: existing }, 'using the embedded Redis another comfy-relay process runs');
     return { url: existing, isOwner: false, pid: () => undefined, stop: async () => undefined, kill: () => undefined };
+  }
+  if (existing) {
+    // Its owner was killed (SIGKILL, OOM) before it could stop it: stop it cleanly and run our own on the same data.
+    log.warn({ url: existing, ownerPid }, 'replacing the embedded Redis a killed comfy-relay left running');
+    await shutDown(existing);
   }
   const dir = path.join(storageDir, 'redis');
   mkdirSync(dir, { recursive: true });
@@ -171,7 +204,7 @@ export async function startEmbeddedRedis(
   const adopt = (c: ChildProcess) => {
     child = c;
     upSince = Date.now();
-    writeFileSync(infoFile, JSON.stringify({ port, pid: c.pid }));
+    writeFileSync(infoFile, JSON.stringify({ port, pid: c.pid, ownerPid: process.pid }));
     c.once('exit', (code, signal) => {
       if (isStopping || child !== c) return;
       child = undefined;

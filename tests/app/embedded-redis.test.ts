@@ -1,11 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EmbeddedRedis, type EmbeddedRedisError, startEmbeddedRedis } from '../../src/app/embedded-redis.js';
+import {
+  type EmbeddedRedis,
+  type EmbeddedRedisError,
+  freePort,
+  startEmbeddedRedis,
+} from '../../src/app/embedded-redis.js';
 import { memoryLogger } from '../support/logger.js';
 import { until } from '../support/pipeline.js';
 
@@ -87,6 +93,34 @@ describe('embedded redis-server', () => {
     expect(fatals[0]?.message).toContain('Address already in use');
     expect(lines.filter((l) => l.level === 60)).toHaveLength(1);
     expect(embedded.pid()).toBeUndefined();
+  });
+
+  it('replaces a server left running by a comfy-relay that was killed, keeping its data', async () => {
+    const storage = storageDir();
+    const dir = path.join(storage, 'redis');
+    mkdirSync(dir, { recursive: true });
+    const port = await freePort();
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'];
+    const orphan = spawn('redis-server', args, { stdio: 'ignore', detached: true });
+    const orphanExited = new Promise((resolve) => orphan.once('exit', resolve));
+    cleanups.push(() => orphan.kill('SIGKILL'));
+    const url = `redis://127.0.0.1:${port}`;
+    const redis = new Redis(url, { retryStrategy: () => 50 });
+    redis.on('error', () => undefined);
+    cleanups.push(() => redis.disconnect());
+    await redis.set('kept', 'yes');
+    const deadOwner = spawnSync('true').pid; // a process that has exited: the owner is gone
+    writeFileSync(path.join(dir, 'embedded.json'), JSON.stringify({ port, pid: orphan.pid, ownerPid: deadOwner }));
+
+    const { logger, lines } = memoryLogger('info');
+    const embedded = await startEmbeddedRedis(storage, logger, { onFatal: () => undefined });
+    cleanups.push(() => embedded.stop());
+    await orphanExited;
+    expect(embedded.isOwner).toBe(true);
+    expect(lines.map((l) => l.msg)).toContain('replacing the embedded Redis a killed comfy-relay left running');
+    const fresh = new Redis(embedded.url);
+    cleanups.push(() => fresh.disconnect());
+    expect(await fresh.get('kept')).toBe('yes');
   });
 
   it('explains what to do when redis-server is not installed', async () => {
