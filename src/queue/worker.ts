@@ -122,6 +122,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
 
   /** Every failed attempt counts by kind; jobs_total only counts the attempt BullMQ will not retry. */
   function countFailure(workflow: string, job: Job, mapped: Error) {
+    // Handed back at shutdown: the job goes on elsewhere, neither failed nor finished here.
+    if (mapped instanceof WaitingError) return;
     const kind = decodeFailure(mapped.message).kind;
     if (kind === 'cancelled') return deps.metrics?.jobFinished(workflow, 'cancelled');
     deps.metrics?.failure(kind);
