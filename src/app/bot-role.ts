@@ -7,7 +7,13 @@ import type { Logger } from '../logger.js';
 import { createLinkSigner, loadLinkSecret } from '../ops/links.js';
 import { sqliteCheck } from '../ops/readiness.js';
 import { startRetention } from '../ops/retention.js';
+import { renderRestarting } from '../bots/progress/render.js';
+import { launch } from '../bots/keep-trying.js';
+import type { ProgressSink } from '../bots/progress/sink.js';
+import type { JobRecord } from '../history/jobs-repo.js';
 import { startFrontendCore } from './frontend-core.js';
+
+type SinkFor = (r: JobRecord) => ProgressSink | undefined;
 import type { HttpServer } from './http-role.js';
 
 /** History + queue client + every configured chat frontend; unfinished jobs are picked up again at start. */
@@ -27,6 +33,7 @@ export async function startBotRole(deps: {
     logger,
     lifecycle,
     workflows: deps.workflows,
+    metrics: deps.http?.metrics,
   });
   const retention = startRetention({
     storage: core.storage,
@@ -51,6 +58,16 @@ export async function startBotRole(deps: {
     linkFor = (rel) => ({ url: signer.url(rel), hours: Math.round(config.linkTtlMs / 3_600_000) });
   }
   const frontends: string[] = [];
+  const retries = new AbortController();
+  const pausers: Array<() => Promise<void> | void> = [];
+  /** Starts a platform (retrying in the background while it is unreachable), then picks up its unfinished jobs. */
+  const bring = async (name: 'telegram' | 'discord', f: { start(): Promise<void>; sinkForRecord: SinkFor }) => {
+    const reconcile = () => void Promise.all(core.tracker.reconcile(name, (r) => f.sinkForRecord(r)));
+    const { started, later } = await launch(name, () => f.start(), { logger, signal: retries.signal });
+    if (started) reconcile();
+    else void later?.then((ok) => ok && reconcile());
+    frontends.push(name);
+  };
   if (config.telegram) {
     const tg = createTelegramFrontend({
       token: config.telegram.token,
@@ -62,12 +79,12 @@ export async function startBotRole(deps: {
       canUpscale: core.workflows.has('upscale'),
       isAdmin: (id) => core.access.isAdmin('telegram', id),
       logger,
+      metrics: deps.http?.metrics,
       linkFor,
     });
-    await tg.start();
     lifecycle.onShutdown('telegram', () => tg.stop());
-    void Promise.all(core.tracker.reconcile('telegram', (r) => tg.sinkForRecord(r)));
-    frontends.push('telegram');
+    pausers.push(() => tg.stop());
+    await bring('telegram', tg);
   }
   if (config.discord) {
     const dc = createDiscordFrontend({
@@ -76,14 +93,29 @@ export async function startBotRole(deps: {
       canUpscale: core.workflows.has('upscale'),
       isAdmin: (id) => core.access.isAdmin('discord', id),
       logger,
+      metrics: deps.http?.metrics,
       linkFor,
       maxPromptChars: config.maxPromptChars,
     });
-    await dc.start();
     lifecycle.onShutdown('discord', () => dc.stop());
-    void Promise.all(core.tracker.reconcile('discord', (r) => dc.sinkForRecord(r)));
-    frontends.push('discord');
+    pausers.push(() => dc.pause());
+    await bring('discord', dc);
   }
+  // Shutdown runs in reverse: stop taking updates, then one edit per running job's message saying the bot restarts
+  // (the chat clients still work), then the clients stop. The next start continues the same messages.
+  lifecycle.onShutdown('tell running jobs', () =>
+    core.tracker.suspendAll((r, locale) => ({
+      ...renderRestarting(r.shortId, locale),
+      jobId: r.id,
+      shortId: r.shortId,
+      locale,
+      canCancel: false,
+    })),
+  );
+  lifecycle.onShutdown('stop taking updates', async () => {
+    retries.abort();
+    await Promise.all(pausers.map((p) => p()));
+  });
   logger.info({ frontends }, 'bot role started');
   return { core, frontends };
 }

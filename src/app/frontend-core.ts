@@ -12,6 +12,7 @@ import { openDb } from '../history/db.js';
 import { createJobsRepo } from '../history/jobs-repo.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/metrics.js';
 import { createJobEvents } from '../queue/events.js';
 import { createProducer } from '../queue/producer.js';
 import { createQuotas } from '../queue/quotas.js';
@@ -28,6 +29,7 @@ export async function startFrontendCore(deps: {
   logger: Logger;
   lifecycle: Lifecycle;
   workflows?: ReturnType<typeof loadWorkflows>;
+  metrics?: Metrics;
 }) {
   const { config, logger, lifecycle } = deps;
   const workflows = deps.workflows ?? loadWorkflows(config.workflowsDir);
@@ -57,6 +59,8 @@ export async function startFrontendCore(deps: {
     logger,
     progressIntervalMs: config.progressIntervalMs,
     maxPromptChars: config.maxPromptChars,
+    onDeliveryRetry: (platform) => deps.metrics?.deliveryRetry(platform === 'discord' ? 'discord' : 'telegram'),
+    onProgressEdit: (result) => deps.metrics?.progressEdit(result),
   });
   lifecycle.onShutdown('tracker', () => tracker.close());
   const quotas = createQuotas({

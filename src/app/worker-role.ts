@@ -50,7 +50,12 @@ export async function startWorkerRole(deps: {
   for (const url of config.comfyUrls) {
     const workerId = randomUUID();
     const log = logger.child({ role: 'worker', instance: url, workerId: workerId.slice(0, 8) });
-    const client = createComfyClient({ baseUrl: url, logger: log });
+    const client = createComfyClient({
+      baseUrl: url,
+      logger: log,
+      downloadIdleTimeoutMs: config.comfyDownloadIdleMs,
+      downloadMaxBytes: config.comfyDownloadMaxBytes,
+    });
     const socket = createComfySocket({ baseUrl: url, logger: log, metrics });
     deps.http?.addReadiness(`comfy ${new URL(url).host}`, comfyCheck(client));
     const hbRedis = createRedis(deps.redisUrl, 'worker', logger);

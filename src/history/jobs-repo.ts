@@ -27,6 +27,8 @@ export interface JobRecord {
   startedAt?: number;
   finishedAt?: number;
   deletedAt?: number;
+  /** When the result or failure reached the chat (or was given up on); unset while it is still owed. */
+  deliveredAt?: number;
 }
 
 export type NewJob = Pick<JobRecord, 'id' | 'platform' | 'userId' | 'workflow' | 'params'> &
@@ -52,6 +54,7 @@ interface Row {
   started_at: number | null;
   finished_at: number | null;
   deleted_at: number | null;
+  delivered_at: number | null;
 }
 
 const paramsSchema = z.record(z.string(), z.unknown());
@@ -79,6 +82,7 @@ function toRecord(r: Row): JobRecord {
     startedAt: opt(r.started_at),
     finishedAt: opt(r.finished_at),
     deletedAt: opt(r.deleted_at),
+    deliveredAt: opt(r.delivered_at),
   };
 }
 
@@ -125,6 +129,11 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
        ORDER BY finished_at DESC LIMIT ?`,
     ),
     softDelete: db.prepare(`UPDATE jobs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`),
+    delivered: db.prepare(`UPDATE jobs SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL`),
+    undelivered: db.prepare(
+      `SELECT * FROM jobs WHERE delivered_at IS NULL AND deleted_at IS NULL AND status IN ('succeeded','failed','cancelled') AND platform = ?
+       ORDER BY finished_at`,
+    ),
   };
 
   const visible = (r: JobRecord | undefined, owner: Owner) =>
@@ -218,6 +227,13 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
     /** Recent run times of a workflow (ms), newest first: the ETA is learned from these. */
     recentDurations(workflow: string, limit = 20): number[] {
       return (s.durations.all(workflow, limit) as Array<{ ms: number }>).map((r) => r.ms).filter((ms) => ms > 0);
+    },
+    /** Final rows whose result or failure has not reached the chat yet. */
+    undelivered(platform: string): JobRecord[] {
+      return (s.undelivered.all(platform) as Row[]).map(toRecord);
+    },
+    markDelivered(id: string): boolean {
+      return s.delivered.run(now(), id).changes === 1;
     },
     softDelete(id: string): boolean {
       return s.softDelete.run(now(), id).changes === 1;

@@ -34,4 +34,9 @@ export const migrations: string[] = [
      created_at  INTEGER NOT NULL,
      PRIMARY KEY (chat_id, message_id)
    );`,
+  // v3: delivery is recorded apart from the final state (at-least-once): a final row without delivered_at is still
+  // owed to its chat. Rows that were final before this version count as delivered.
+  `ALTER TABLE jobs ADD COLUMN delivered_at INTEGER;
+   UPDATE jobs SET delivered_at = finished_at WHERE status IN ('succeeded','failed','cancelled');
+   CREATE INDEX jobs_undelivered ON jobs (platform) WHERE delivered_at IS NULL AND status IN ('succeeded','failed','cancelled');`,
 ];

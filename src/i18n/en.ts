@@ -8,6 +8,8 @@ export const en = {
   'progress.waiting_gpu': (p: P) => `Waiting for the GPU — ${s(p, 'position')} ahead in ComfyUI`,
   'progress.starting': 'Starting…',
   'progress.waiting_comfy': 'Waiting for the GPU server…',
+  'progress.restarting': (p: P) =>
+    `The bot is restarting · job ${s(p, 'id')}\nYour job is safe: this message continues after the restart.`,
   'progress.running': 'Generating',
   'progress.step': (p: P) => `step ${s(p, 'value')}/${s(p, 'max')}`,
   'progress.node': (p: P) => `node: ${s(p, 'node')}`,

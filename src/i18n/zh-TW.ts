@@ -9,6 +9,7 @@ export const zhTW = {
   'progress.waiting_gpu': (p: P) => `等待 GPU — ComfyUI 中前面還有 ${s(p, 'position')} 個`,
   'progress.starting': '準備開始…',
   'progress.waiting_comfy': '正在等待 GPU 伺服器…',
+  'progress.restarting': (p: P) => `機器人正在重新啟動 · 任務 ${s(p, 'id')}\n你的任務不會遺失，重新啟動後這則訊息會繼續更新。`,
   'progress.running': '生成中',
   'progress.step': (p: P) => `第 ${s(p, 'value')}/${s(p, 'max')} 步`,
   'progress.node': (p: P) => `節點：${s(p, 'node')}`,

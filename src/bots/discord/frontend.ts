@@ -2,10 +2,12 @@ import { ApplicationCommandOptionType, Client, Events, GatewayIntentBits, type I
 import type { JobRecord } from '../../history/jobs-repo.js';
 import { asLocale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../ops/metrics.js';
 import type { Dispatcher } from '../dispatch.js';
 import { selectedAction } from './components.js';
 import { createDiscordContext, discordIdentity, type RepliableInteraction } from './context.js';
 import { deployCommands } from './deploy.js';
+import { countDiscordCalls } from './metrics.js';
 import { createDiscordSink } from './sink.js';
 import { buildSlashCommands } from './slash.js';
 
@@ -22,6 +24,7 @@ export interface DiscordFrontendDeps {
   dispatcher: Dispatcher;
   isAdmin: (userId: string) => boolean;
   logger: Logger;
+  metrics?: Metrics;
   maxPromptChars: number;
   handoverMs: number;
   rolloverMs: number;
@@ -34,6 +37,7 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
   const log = deps.logger.child({ platform: 'discord' });
   // Guilds is the only intent: slash commands need no message content.
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: deps.apiUrl ? { api: deps.apiUrl } : {} });
+  if (deps.metrics) countDiscordCalls(client.rest, deps.metrics);
   let appId = deps.applicationId ?? '';
   const { dispatcher } = deps;
 
@@ -95,7 +99,9 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     }
   }
 
+  let accepting = true;
   client.on(Events.InteractionCreate, (i) => {
+    if (!accepting) return; // shutting down: the next start answers
     onInteraction(i).catch((err) => log.warn({ err, interactionId: i.id }, 'interaction failed'));
   });
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
@@ -107,16 +113,28 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
       if (!rec.chatId) return undefined;
       return sinkOf({ channelId: rec.chatId, userId: rec.userId, locale: rec.locale }, true);
     },
+    /** Logs in (a failed attempt leaves the client as new, so the caller may simply try again). */
     async start() {
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-      await client.login(deps.token);
+      try {
+        await client.login(deps.token);
+      } catch (err) {
+        client.removeAllListeners(Events.ClientReady);
+        await client.destroy().catch(() => undefined);
+        throw err;
+      }
       await ready;
       appId ||= client.application?.id ?? '';
       const commands = buildSlashCommands(dispatcher.commands, deps.maxPromptChars);
       await deployCommands(client.rest, appId, deps.guildId, commands, log);
       log.info({ user: client.user?.username, appId }, 'discord bot started');
     },
+    /** Stops taking interactions (shutdown), while the client still serves the sinks' last edits. */
+    pause() {
+      accepting = false;
+    },
     async stop() {
+      accepting = false;
       await client.destroy();
     },
   };

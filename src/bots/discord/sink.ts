@@ -1,13 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DiscordAPIError, Routes, type REST, type RawFile } from 'discord.js';
+import { createHash } from 'node:crypto';
 import { fitPhoto } from '../../images/fit-output.js';
 import { t, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
 import { cancelRow, resultRows } from '../result-actions.js';
 import { componentsOf } from './components.js';
-import type { FailureView, ProgressSink, ProgressView, ResultView } from '../progress/sink.js';
-import { resultCaption } from '../result-text.js';
+import {
+  type FailureView,
+  PermanentDeliveryError,
+  type ProgressSink,
+  type ProgressView,
+  type ResultView,
+} from '../progress/sink.js';
+import { oversizeText, resultCaption } from '../result-text.js';
 
 /**
  * One job's status message on Discord.
@@ -41,6 +48,13 @@ export interface DiscordSinkDeps {
 }
 
 const DEAD_TOKEN = new Set([50027, 10015]);
+/** Discord errors a retry cannot fix: no access to the channel, no permission, the channel or user is gone. */
+const PERMANENT = new Set([10003, 50001, 50007, 50013]);
+const permanent = (err: unknown) =>
+  err instanceof DiscordAPIError && PERMANENT.has(Number(err.code))
+    ? new PermanentDeliveryError(err.message, { cause: err })
+    : err;
+
 export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(): 'interaction' | 'channel' } {
   const now = deps.now ?? Date.now;
   let token = deps.token;
@@ -51,11 +65,16 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
   const tokenUsable = () => token !== undefined && now() - deps.tokenCreatedAt < deps.handoverMs;
   const isDeadToken = (err: unknown) =>
     err instanceof DiscordAPIError && (DEAD_TOKEN.has(Number(err.code)) || err.status === 401);
-  const nonce = () => `cr${deps.channelId.slice(-6)}${deps.tokenCreatedAt.toString(36)}${(posts += 1)}`.slice(0, 25);
+  // A result part's nonce comes from the job and the part, so a retried delivery is de-duplicated by Discord.
+  const nonce = (key?: string) =>
+    key
+      ? `r${createHash('sha1').update(key).digest('base64url').slice(0, 24)}`
+      : `cr${deps.channelId.slice(-6)}${deps.tokenCreatedAt.toString(36)}${(posts += 1)}`.slice(0, 25);
 
-  async function postChannel(body: Record<string, unknown>, files?: RawFile[]) {
+  /** A bot-token channel post: only the job's owner may ever be pinged by it. */
+  async function postChannel(body: Record<string, unknown>, files?: RawFile[], key?: string) {
     const msg = (await rest.post(Routes.channelMessages(deps.channelId), {
-      body: { ...body, nonce: nonce(), enforce_nonce: true },
+      body: { allowed_mentions: { users: [deps.userId] }, ...body, nonce: nonce(key), enforce_nonce: true },
       files,
     })) as { id: string };
     return msg.id;
@@ -162,13 +181,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
         }
       }
       if (data.length > deps.uploadCap) {
-        const link = deps.linkFor?.(f.path);
-        const size = (data.length / 1048576).toFixed(1);
-        skipped.push(
-          link
-            ? t(locale, 'bot.file_link', { name, size, hours: link.hours, url: link.url })
-            : t(locale, 'bot.file_skipped', { name, size, max: Math.round(deps.uploadCap / 1048576) }),
-        );
+        skipped.push(oversizeText(locale, f.path, data.length, deps.uploadCap, deps.linkFor, 1048576));
         continue;
       }
       let batch = batches.at(-1) as RawFile[];
@@ -182,6 +195,41 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     return { batches: batches.filter((b) => b.length), skipped };
   }
 
+  /** Result files with the caption and buttons: on the interaction reply while its token lives, else posted. */
+  async function showResult(view: ResultView) {
+    const images = view.files.filter((f) => f.kind === 'image').length;
+    const { batches, skipped } = await prepareFiles(view);
+    const content = [resultCaption(view, 1800), ...skipped].join('\n');
+    const components = componentsOf(resultRows(locale, view.jobId, images, deps.canUpscale));
+    const [first = [], ...rest2] = batches;
+    if (tokenUsable() && (await show({ content, components }, first)) === 'interaction') {
+      for (const b of rest2)
+        await rest.post(Routes.webhook(deps.appId, token as string), {
+          body: { content: '' },
+          files: b,
+          auth: false,
+        });
+      return;
+    }
+    // After the token: the result is a new message that mentions the user; the status message says it is done.
+    if (!deps.canPost) return;
+    const mention = { content: `<@${deps.userId}> ${content}`, components };
+    await postChannel(mention, first, `${view.jobId}:0`);
+    for (const [i, b] of rest2.entries()) await postChannel({ content: '' }, b, `${view.jobId}:${i + 1}`);
+    if (channelMsg)
+      await rest
+        .patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body: { content: view.text, components: [] } })
+        .catch(() => undefined);
+    else if (token && now() - deps.tokenCreatedAt < 15 * 60_000) {
+      await rest
+        .patch(Routes.webhookMessage(deps.appId, token, '@original'), {
+          body: { content: view.text, components: [] },
+          auth: false,
+        })
+        .catch(() => undefined);
+    }
+  }
+
   return {
     mode: () => (tokenUsable() ? 'interaction' : 'channel'),
 
@@ -190,46 +238,10 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
       await show({ content: view.text, components });
     },
 
-    async showResult(view: ResultView) {
-      const images = view.files.filter((f) => f.kind === 'image').length;
-      const { batches, skipped } = await prepareFiles(view);
-      const content = [resultCaption(view, 1800), ...skipped].join('\n');
-      const components = componentsOf(resultRows(locale, view.jobId, images, deps.canUpscale));
-      const [first = [], ...rest2] = batches;
-      if (tokenUsable() && (await show({ content, components }, first)) === 'interaction') {
-        for (const b of rest2)
-          await rest.post(Routes.webhook(deps.appId, token as string), {
-            body: { content: '' },
-            files: b,
-            auth: false,
-          });
-        return;
-      }
-      // After the token: the result is a new message that mentions the user; the status message says it is done.
-      if (!deps.canPost) return;
-      const mention = {
-        content: `<@${deps.userId}> ${content}`,
-        components,
-        allowed_mentions: { users: [deps.userId] },
-      };
-      await postChannel(mention, first);
-      for (const b of rest2) await postChannel({ content: '' }, b);
-      if (channelMsg)
-        await rest
-          .patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body: { content: view.text, components: [] } })
-          .catch(() => undefined);
-      else if (token && now() - deps.tokenCreatedAt < 15 * 60_000) {
-        await rest
-          .patch(Routes.webhookMessage(deps.appId, token, '@original'), {
-            body: { content: view.text, components: [] },
-            auth: false,
-          })
-          .catch(() => undefined);
-      }
-    },
+    showResult: (view: ResultView) => showResult(view).catch((err) => Promise.reject(permanent(err))),
 
     async showFailure(view: FailureView) {
-      await show({ content: view.text, components: [] });
+      await show({ content: view.text, components: [] }).catch((err) => Promise.reject(permanent(err)));
     },
   };
 }

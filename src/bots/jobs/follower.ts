@@ -1,15 +1,15 @@
-import type { JobRecord, JobsRepo } from '../../history/jobs-repo.js';
-import { asLocale } from '../../i18n/index.js';
+import { finalStatuses, type JobRecord, type JobsRepo, type JobStatus } from '../../history/jobs-repo.js';
+import { asLocale, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
 import { decodeFailure, generationResultSchema, progressEventSchema } from '../../queue/contracts.js';
 import type { JobEvents } from '../../queue/events.js';
 import type { Producer } from '../../queue/producer.js';
 import type { Storage } from '../../storage.js';
-import { type DeliveryDeps, finalize, type Outcome } from '../delivery.js';
+import { type DeliveryDeps, deliver, type Outcome, recordOutcome, viewOf } from '../delivery.js';
 import type { JobInfo, ProgressState } from '../progress/model.js';
 import { renderProgress } from '../progress/render.js';
 import { createProgressReporter } from '../progress/reporter.js';
-import type { ProgressSink } from '../progress/sink.js';
+import type { ProgressSink, ProgressView } from '../progress/sink.js';
 import type { PositionPoller } from './positions.js';
 
 /**
@@ -27,7 +27,13 @@ export interface FollowerDeps {
   progressIntervalMs: number;
   heartbeatMs?: number;
   now: () => number;
+  /** Counted for metrics: one failed delivery attempt that will be retried. */
+  onDeliveryRetry?: (platform: string) => void;
+  onProgressEdit?: (result: 'sent' | 'skipped') => void;
+  deliveryDelaysMs?: readonly number[];
 }
+
+const isFinal = (s: JobStatus) => finalStatuses.includes(s);
 
 const malformed: Outcome = { ok: false, failure: { kind: 'internal', message: 'malformed result' } };
 const resultOutcome = (value: unknown): Outcome => {
@@ -38,7 +44,28 @@ const resultOutcome = (value: unknown): Outcome => {
 export function createFollower(deps: FollowerDeps) {
   const { now, logger: log } = deps;
   const delivery: DeliveryDeps = { repo: deps.repo, storage: deps.storage, logger: log };
-  const following = new Map<string, { done: Promise<void>; end: (o: Outcome) => Promise<void> }>();
+  const following = new Map<
+    string,
+    {
+      done: Promise<void>;
+      end: (o?: Outcome) => Promise<void>;
+      suspend: (view: ProgressView) => Promise<void>;
+      record: JobRecord;
+      locale: Locale;
+    }
+  >();
+
+  /** Shows a final row's result or failure, then marks it delivered (unless it stays owed for a later sweep). */
+  async function deliverOwed(jobId: string, sink: ProgressSink, outcome?: Outcome) {
+    const row = deps.repo.get(jobId);
+    if (!row || row.deliveredAt || !isFinal(row.status)) return;
+    const result = await deliver(sink, viewOf(delivery, row, outcome), {
+      logger: log,
+      onRetry: () => deps.onDeliveryRetry?.(row.platform),
+      delaysMs: deps.deliveryDelaysMs,
+    });
+    if (result !== 'owed') deps.repo.markDelivered(jobId);
+  }
 
   // Safety net for events lost to a Redis disconnect: every 30 s, ask BullMQ about the jobs still followed.
   const sweepTimer = setInterval(() => {
@@ -73,6 +100,7 @@ export function createFollower(deps: FollowerDeps) {
       heartbeatMs: deps.heartbeatMs,
       now,
       logger: log,
+      onEdit: deps.onProgressEdit,
     });
     let state = initialState(record, initialPosition);
     const push = () => {
@@ -89,24 +117,32 @@ export function createFollower(deps: FollowerDeps) {
     let settle!: () => void;
     const done = new Promise<void>((r) => (settle = r));
     let finished = false;
-    const end = async (outcome: Outcome) => {
+    let unwatch = () => {};
+    const end = async (outcome?: Outcome) => {
       if (finished) return;
       finished = true;
       unwatch();
       deps.positions.unwatch(record.id);
-      const view = finalize(delivery, record, outcome);
-      await reporter.finish(async () => {
-        if (!view) return;
-        try {
-          if ('result' in view) await sink.showResult(view.result);
-          else await sink.showFailure(view.failure);
-        } catch (err) {
-          log.error({ err, jobId: record.id }, 'final delivery failed');
-        }
-      });
+      if (outcome) recordOutcome(deps.repo, record, outcome);
+      await reporter.finish(() => deliverOwed(record.id, sink, outcome));
       following.delete(record.id);
       settle();
     };
+    const suspend = async (view: ProgressView) => {
+      if (finished) return;
+      finished = true;
+      unwatch();
+      reporter.stop();
+      await sink.showProgress(view).catch((err) => log.warn({ err, jobId: record.id }, 'could not say we restart'));
+      following.delete(record.id);
+      settle();
+    };
+    if (isFinal(record.status)) {
+      // Already final, still owed to the chat (a crash or an outage came between): deliver it, nothing to watch.
+      following.set(record.id, { done, end, suspend, record, locale });
+      void end();
+      return done;
+    }
 
     const toRunning = () => {
       deps.positions.unwatch(record.id);
@@ -114,7 +150,7 @@ export function createFollower(deps: FollowerDeps) {
       state = { phase: 'running', percent: 0, startedAt: now() };
       return true;
     };
-    const unwatch = deps.events.watch(record.id, {
+    unwatch = deps.events.watch(record.id, {
       active() {
         deps.repo.markRunning(record.id);
         if (toRunning()) push();
@@ -147,7 +183,7 @@ export function createFollower(deps: FollowerDeps) {
       });
     }
     push();
-    following.set(record.id, { done, end });
+    following.set(record.id, { done, end, suspend, record, locale });
     // The job may have ended before we started listening (fast job, or a restart): ask once.
     void checkState(record, end);
     return done;
@@ -167,6 +203,14 @@ export function createFollower(deps: FollowerDeps) {
 
   return {
     follow,
+    isFollowing: (jobId: string) => following.has(jobId),
+    /**
+     * Shutdown: each followed job's message says the bot restarts and the job is safe; the next start continues
+     * the same message (reconciliation) and delivers the result.
+     */
+    async suspendAll(view: (record: JobRecord, locale: Locale) => ProgressView) {
+      await Promise.all([...following.values()].map((f) => f.suspend(view(f.record, f.locale))));
+    },
     /** Ends a followed job now (a cancel while queued); false when this process does not follow it. */
     async end(jobId: string, outcome: Outcome): Promise<boolean> {
       const f = following.get(jobId);

@@ -8,7 +8,7 @@ import type { JobEvents } from '../../queue/events.js';
 import { shortId } from '../../queue/names.js';
 import type { Producer } from '../../queue/producer.js';
 import type { Storage } from '../../storage.js';
-import { finalize, type Outcome } from '../delivery.js';
+import { type Outcome, recordOutcome } from '../delivery.js';
 import type { ProgressSink } from '../progress/sink.js';
 import { validParams } from '../validate.js';
 import { createFollower } from './follower.js';
@@ -46,7 +46,14 @@ export interface JobTrackerDeps {
   maxPromptChars: number;
   heartbeatMs?: number;
   now?: () => number;
+  onDeliveryRetry?: (platform: string) => void;
+  onProgressEdit?: (result: 'sent' | 'skipped') => void;
+  deliveryDelaysMs?: readonly number[];
 }
+
+/** How often results whose delivery failed are tried again, and when they are given up. */
+const REDELIVER_MS = 60_000;
+const GIVE_UP_MS = 24 * 3_600_000;
 
 export function createJobTracker(deps: JobTrackerDeps) {
   const now = deps.now ?? Date.now;
@@ -105,6 +112,7 @@ export function createJobTracker(deps: JobTrackerDeps) {
     } catch (err) {
       // Nothing silently vanishes: the row says why, and the user is told to try again.
       deps.repo.finish(jobId, { status: 'failed', error: `unavailable: could not enqueue: ${(err as Error).message}` });
+      deps.repo.markDelivered(jobId); // the user is told right now, as the command's answer
       log.error({ err, jobId }, 'enqueue failed');
       throw new UserError('error.queue_unavailable', {}, { cause: err });
     }
@@ -120,25 +128,50 @@ export function createJobTracker(deps: JobTrackerDeps) {
     if (outcome === 'removed') {
       // Removed while waiting: no worker will ever report it, so finish it here.
       const cancelled: Outcome = { ok: false, failure: { kind: 'cancelled', message: 'cancelled while queued' } };
-      if (!(await follower.end(record.id, cancelled))) finalize({ ...deps, logger: log }, record, cancelled);
+      if (!(await follower.end(record.id, cancelled))) recordOutcome(deps.repo, record, cancelled);
     }
     log.info({ jobId: record.id, outcome }, 'cancel requested');
     return { record, outcome };
   }
+
+  const sinks = new Map<string, (r: JobRecord) => ProgressSink | undefined>();
+  /**
+   * Follows (and so finishes) every unfinished job of this platform, and delivers every final row still owed to its
+   * chat. Called at start-up; then every REDELIVER_MS for rows whose delivery failed in the meantime.
+   */
+  function reconcile(platform: string, sinkFor: (r: JobRecord) => ProgressSink | undefined): Promise<void>[] {
+    sinks.set(platform, sinkFor);
+    return [...deps.repo.unfinished(platform), ...deps.repo.undelivered(platform)].flatMap((r) => {
+      if (follower.isFollowing(r.id)) return [];
+      const sink = sinkFor(r);
+      return sink ? [follower.follow(r, sink)] : [];
+    });
+  }
+  const redeliverTimer = setInterval(() => {
+    for (const [platform, sinkFor] of sinks)
+      for (const r of deps.repo.undelivered(platform)) {
+        if (follower.isFollowing(r.id)) continue;
+        if (now() - (r.finishedAt ?? now()) > GIVE_UP_MS) {
+          log.warn({ jobId: r.id }, 'result owed for over a day; no longer retried');
+          deps.repo.markDelivered(r.id);
+          continue;
+        }
+        const sink = sinkFor(r);
+        if (sink) void follower.follow(r, sink);
+      }
+  }, REDELIVER_MS);
+  redeliverTimer.unref();
 
   return {
     ensureRunnable,
     submit,
     cancel,
     follow: follower.follow,
-    /** Start-up reconciliation: follow (and so finish) every unfinished job of this platform. */
-    reconcile(platform: string, sinkFor: (r: JobRecord) => ProgressSink | undefined): Promise<void>[] {
-      return deps.repo.unfinished(platform).flatMap((r) => {
-        const sink = sinkFor(r);
-        return sink ? [follower.follow(r, sink)] : [];
-      });
-    },
+    reconcile,
+    /** Shutdown: every followed job's message says the bot restarts and the job is safe. */
+    suspendAll: follower.suspendAll,
     close() {
+      clearInterval(redeliverTimer);
       positions.close();
       follower.close();
     },

@@ -68,3 +68,8 @@ function roundEta(ms: number): number {
   const step = ms > 600_000 ? 60_000 : 10_000;
   return Math.max(step, Math.round(ms / step) * step);
 }
+
+/** The one edit a running job's message gets when the bot shuts down: no Cancel (nobody would answer it). */
+export function renderRestarting(shortId: string, locale: Locale): RenderedProgress {
+  return { text: t(locale, 'progress.restarting', { id: shortId }), percent: 0, bar: '', isRunning: false };
+}

@@ -25,6 +25,8 @@ export interface ReporterDeps {
   heartbeatMs?: number;
   now?: () => number;
   logger: Logger;
+  /** Counted for metrics: an edit sent, or one skipped because nothing visible changed. */
+  onEdit?: (result: 'sent' | 'skipped') => void;
 }
 
 export function createProgressReporter(deps: ReporterDeps): ProgressReporter {
@@ -72,12 +74,14 @@ export function createProgressReporter(deps: ReporterDeps): ProgressReporter {
     const view = render(heartbeat);
     const key = keyOf(view);
     if (key === lastKey) {
+      deps.onEdit?.('skipped');
       if (heartbeat) lastChangeAt = t;
       schedule(heartbeat ? heartbeatMs : deps.intervalMs);
       return;
     }
     lastKey = key;
     lastSentAt = t;
+    deps.onEdit?.('sent');
     if (heartbeat) lastChangeAt = t;
     inFlight = deps.sink
       .showProgress(view)

@@ -39,3 +39,14 @@ export interface FailureView {
   failure: Failure;
   text: string;
 }
+
+/** A sink's way of saying a retry cannot help (the user blocked the bot, the chat is gone): delivery gives up. */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentDeliveryError';
+  }
+}
+
+export const isPermanentDeliveryError = (e: unknown): e is PermanentDeliveryError =>
+  e instanceof PermanentDeliveryError;

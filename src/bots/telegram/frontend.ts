@@ -1,12 +1,14 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
-import { Bot, type Context } from 'grammy';
+import { type RunnerHandle, run, sequentialize } from '@grammyjs/runner';
+import { Bot, type Context, GrammyError, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { AsksRepo } from '../../history/asks-repo.js';
 import type { JobRecord, JobsRepo } from '../../history/jobs-repo.js';
 import { MAX_INPUT_BYTES, telegramLimits } from '../../images/limits.js';
 import { asLocale, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../ops/metrics.js';
 import type { Dispatcher } from '../dispatch.js';
 import { createTelegramContext, downloadTelegramFile } from './context.js';
 import { registerMenus } from './menu.js';
@@ -30,6 +32,7 @@ export interface TelegramFrontendDeps {
   asks: AsksRepo;
   isAdmin: (userId: string) => boolean;
   logger: Logger;
+  metrics?: Metrics;
   canUpscale: boolean;
   /** Download links for results too large for the chat (when PUBLIC_URL is set). */
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
@@ -41,8 +44,22 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   const bot = new Bot(deps.token, { botInfo: deps.botInfo, client });
   // Order matters: the throttler (installed last) is outermost, so while auto-retry waits out a 429's
   // retry_after inside it, that chat's queue is held and no further call goes to that chat.
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 600, rethrowInternalServerErrors: false }));
+  // Innermost: every attempt is counted, including each 429 and each retry.
+  if (deps.metrics) bot.api.config.use(countCalls(deps.metrics));
+  // Bounded: a 429 is waited out when Telegram asks for a minute or less; network errors and 5xx are thrown to
+  // the caller after three tries (final delivery retries with its own backoff; a command answers with an error).
+  bot.api.config.use(
+    autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
+  );
   bot.api.config.use(apiThrottler());
+  // Updates run concurrently across chats (the runner) and in order within a chat, so one slow download or gallery
+  // render never holds up other chats. The highest update id started is confirmed to Telegram on stop.
+  let lastUpdateId = 0;
+  bot.use(async (ctx, next) => {
+    lastUpdateId = Math.max(lastUpdateId, ctx.update.update_id);
+    await next();
+  });
+  bot.use(sequentialize((ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? '')));
   const downloadCap = deps.isLocalApi ? MAX_INPUT_BYTES : telegramLimits.downloadBytes;
   const uploadCap = deps.isLocalApi ? 2000 * 1000 * 1000 : telegramLimits.documentBytes;
   const fileUrl = (p: string) => `${deps.apiRoot ?? 'https://api.telegram.org'}/file/bot${deps.token}/${p}`;
@@ -93,6 +110,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
 
   bot.on('callback_query:data', (ctx) => deps.dispatcher.action(ctx.callbackQuery.data, contextOf(ctx)));
 
+  let runner: RunnerHandle | undefined;
   bot.catch((err) => log.error({ err: err.error, updateId: err.ctx.update.update_id }, 'unhandled error in a handler'));
 
   return {
@@ -106,20 +124,32 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     async start() {
       await bot.init();
       await registerMenus(bot.api, deps.dispatcher.commands).catch((err) =>
-        log.warn({ err }, 'could not register the command menu'),
+        log.warn({ err: (err as Error).message }, 'could not register the command menu'),
       );
-      // Long polling in the background; bot.start() resolves only when stopped.
-      void bot
-        .start({
-          drop_pending_updates: false,
-          onStart: (me) => log.info({ username: me.username }, 'telegram bot started'),
-        })
-        .catch((err) => log.error({ err }, 'telegram polling stopped'));
+      runner = run(bot);
+      log.info({ username: bot.botInfo.username }, 'telegram bot started');
     },
     async stop() {
-      await bot.stop();
+      if (!runner?.isRunning()) return;
+      await runner.stop();
+      if (lastUpdateId)
+        await bot.api.getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 }).catch(() => undefined);
     },
   };
 }
 
 export type TelegramFrontend = ReturnType<typeof createTelegramFrontend>;
+
+/** Counts each Bot API call by method and result for /metrics (method names are a fixed set). */
+function countCalls(metrics: Metrics): Transformer {
+  return async (prev, method, payload, signal) => {
+    try {
+      const res = await prev(method, payload, signal);
+      metrics.platformCall('telegram', method, res.ok ? 'ok' : res.error_code === 429 ? '429' : 'error');
+      return res;
+    } catch (err) {
+      metrics.platformCall('telegram', method, err instanceof GrammyError && err.error_code === 429 ? '429' : 'error');
+      throw err;
+    }
+  };
+}

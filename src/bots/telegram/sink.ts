@@ -1,16 +1,15 @@
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { GrammyError, InputFile, type InlineKeyboard, type Api } from 'grammy';
 import type { InputMediaPhoto } from 'grammy/types';
 import { resultGrid } from '../../images/contact-sheet.js';
 import { fitPhoto } from '../../images/fit-output.js';
 import { telegramLimits } from '../../images/limits.js';
-import { t, type Locale } from '../../i18n/index.js';
+import type { Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
 import { cancelRow, resultRows } from '../result-actions.js';
 import { keyboardOf } from './markup.js';
-import { resultCaption } from '../result-text.js';
-import type { FailureView, ProgressSink, ProgressView, ResultView } from '../progress/sink.js';
+import { oversizeText, resultCaption } from '../result-text.js';
+import { PermanentDeliveryError, type ProgressSink, type ProgressView, type ResultView } from '../progress/sink.js';
 
 /**
  * One job's message in a Telegram chat. The first progress update sends it (as a reply to the command), later
@@ -41,6 +40,14 @@ const isGone = (err: unknown) =>
   err instanceof GrammyError &&
   /message to edit not found|message can't be edited|there is no text in the message/.test(err.description);
 
+/** Telegram errors a retry cannot fix: the bot was blocked or removed, the chat is gone, it may not write there. */
+const permanent = (err: unknown) =>
+  err instanceof GrammyError &&
+  (err.error_code === 403 ||
+    /chat not found|CHAT_WRITE_FORBIDDEN|not enough rights|user is deactivated/i.test(err.description))
+    ? new PermanentDeliveryError(err.description, { cause: err })
+    : err;
+
 export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   const { api, chatId, locale } = deps;
   let messageId = deps.messageId;
@@ -65,108 +72,102 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
     deps.onMessage?.(messageId);
   }
 
+  /** The single photo in place of the progress message (edits keep the chat tidy); false when it must be sent. */
+  async function photoInPlace(bytes: Buffer, caption: string, kb: InlineKeyboard | undefined) {
+    if (messageId === undefined) return false;
+    const media: InputMediaPhoto = { type: 'photo', media: new InputFile(bytes, 'result.png'), caption };
+    try {
+      await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
+      return true;
+    } catch (err) {
+      if (!isGone(err) && !(err instanceof GrammyError)) throw err;
+      deps.logger.warn({ err }, 'could not turn the progress message into the photo; sending it instead');
+      return false;
+    }
+  }
+
+  /** Photos as photos: one alone, more as albums of up to ten. */
+  async function sendPhotos(photos: Buffer[], caption: string) {
+    if (photos.length === 1) {
+      await api.sendPhoto(chatId, new InputFile(photos[0] as Buffer, 'result.png'), { ...replyParams, caption });
+      return;
+    }
+    for (let i = 0; i < photos.length; i += telegramLimits.albumMax) {
+      const chunk = photos.slice(i, i + telegramLimits.albumMax).map((b) => new InputFile(b, 'result.png'));
+      if (chunk.length === 1) await api.sendPhoto(chatId, chunk[0] as InputFile, replyParams);
+      else
+        await api.sendMediaGroup(
+          chatId,
+          chunk.map((media) => ({ type: 'photo' as const, media })),
+          replyParams,
+        );
+    }
+  }
+
+  /** Videos, audio and files; one above the upload cap becomes a download link (or a note that it was kept). */
+  async function sendFiles(files: ResultView['files']) {
+    for (const f of files) {
+      const size = (await stat(f.absolutePath)).size;
+      if (size > maxUpload) {
+        await api.sendMessage(chatId, oversizeText(locale, f.path, size, maxUpload, deps.linkFor), replyParams);
+        continue;
+      }
+      const file = new InputFile(f.absolutePath);
+      if (f.kind === 'video') await api.sendVideo(chatId, file, { ...replyParams, supports_streaming: true });
+      else if (f.kind === 'audio') await api.sendAudio(chatId, file, replyParams);
+      else await api.sendDocument(chatId, file, replyParams);
+    }
+  }
+
+  /**
+   * Several images: the job's message becomes a numbered grid of them (the album has the full files), so the
+   * buttons sit under a picture that shows which number is which.
+   */
+  async function gridInPlace(images: string[], caption: string, kb: InlineKeyboard | undefined) {
+    if (images.length < 2 || messageId === undefined) return false;
+    try {
+      const grid = await resultGrid(images.slice(0, 4));
+      const media: InputMediaPhoto = { type: 'photo', media: new InputFile(grid, 'grid.jpg'), caption };
+      await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
+      return true;
+    } catch (err) {
+      deps.logger.warn({ err }, 'could not show the grid; showing the caption instead');
+      return false;
+    }
+  }
+
+  async function showResult(view: ResultView) {
+    const caption = resultCaption(view, telegramLimits.caption);
+    const images = view.files.filter((f) => f.kind === 'image');
+    const kb = keyboardOf(resultRows(locale, view.jobId, images.length, deps.canUpscale));
+    const fitted = await Promise.all(
+      images.map(async (f) => ({ f, fit: await fitPhoto(f.absolutePath, telegramLimits) })),
+    );
+    const photos = fitted.flatMap((x) => (x.fit.as === 'photo' ? [x.fit.bytes] : []));
+    const files = [
+      ...fitted.filter((x) => x.fit.as === 'document').map((x) => x.f),
+      ...view.files.filter((f) => f.kind !== 'image'),
+    ];
+    if (photos.length === 1 && files.length === 0 && (await photoInPlace(photos[0] as Buffer, caption, kb))) return;
+    await sendPhotos(photos, caption);
+    await sendFiles(files);
+    if (
+      await gridInPlace(
+        images.map((f) => f.absolutePath),
+        caption,
+        kb,
+      )
+    )
+      return;
+    await showText(caption, kb);
+  }
+
   return {
     async showProgress(view: ProgressView) {
       const kb = view.canCancel ? keyboardOf([cancelRow(locale, view.jobId)]) : undefined;
       await showText(view.text, kb);
     },
-
-    async showResult(view: ResultView) {
-      const caption = resultCaption(view, telegramLimits.caption);
-      const images = view.files.filter((f) => f.kind === 'image');
-      const others = view.files.filter((f) => f.kind !== 'image');
-      const kb = keyboardOf(resultRows(locale, view.jobId, images.length, deps.canUpscale));
-      const fitted = await Promise.all(
-        images.map(async (f) => ({ f, fit: await fitPhoto(f.absolutePath, telegramLimits) })),
-      );
-      const photos = fitted.filter((x) => x.fit.as === 'photo');
-      const documents = [...fitted.filter((x) => x.fit.as === 'document').map((x) => x.f), ...others];
-
-      if (photos.length === 1 && documents.length === 0 && messageId !== undefined) {
-        const only = photos[0]!;
-        const media: InputMediaPhoto = {
-          type: 'photo',
-          media: new InputFile(only.fit.as === 'photo' ? only.fit.bytes : Buffer.alloc(0), 'result.png'),
-          caption,
-        };
-        try {
-          await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
-          return;
-        } catch (err) {
-          deps.logger.warn({ err }, 'could not turn the progress message into the photo; sending it instead');
-        }
-      }
-      if (photos.length === 1) {
-        const only = photos[0]!;
-        await api.sendPhoto(
-          chatId,
-          new InputFile(only.fit.as === 'photo' ? only.fit.bytes : Buffer.alloc(0), 'result.png'),
-          { ...replyParams, caption },
-        );
-      } else {
-        for (let i = 0; i < photos.length; i += telegramLimits.albumMax) {
-          const chunk = photos.slice(i, i + telegramLimits.albumMax);
-          if (chunk.length === 1)
-            await api.sendPhoto(
-              chatId,
-              new InputFile(
-                chunk[0]!.fit.as === 'photo' ? (chunk[0]!.fit as { bytes: Buffer }).bytes : Buffer.alloc(0),
-                'result.png',
-              ),
-              replyParams,
-            );
-          else
-            await api.sendMediaGroup(
-              chatId,
-              chunk.map((x) => ({
-                type: 'photo' as const,
-                media: new InputFile((x.fit as { bytes: Buffer }).bytes, 'result.png'),
-              })),
-              replyParams,
-            );
-        }
-      }
-      for (const f of documents) {
-        const size = (await stat(f.absolutePath)).size;
-        if (size > maxUpload) {
-          const link = deps.linkFor?.(f.path);
-          const mb = (size / 1e6).toFixed(1);
-          const text = link
-            ? t(locale, 'bot.file_link', { name: path.basename(f.path), size: mb, hours: link.hours, url: link.url })
-            : t(locale, 'bot.file_skipped', {
-                name: path.basename(f.path),
-                size: mb,
-                max: Math.round(maxUpload / 1e6),
-              });
-          await api.sendMessage(chatId, text, replyParams);
-          continue;
-        }
-        const file = new InputFile(f.absolutePath);
-        if (f.kind === 'video') await api.sendVideo(chatId, file, { ...replyParams, supports_streaming: true });
-        else if (f.kind === 'audio') await api.sendAudio(chatId, file, replyParams);
-        else await api.sendDocument(chatId, file, replyParams);
-      }
-      // Several images: the job's message becomes a numbered grid of them (the album above has the full files),
-      // so the buttons sit under a picture that shows which number is which.
-      if (images.length > 1 && messageId !== undefined) {
-        try {
-          const grid = await resultGrid(images.slice(0, 4).map((f) => f.absolutePath));
-          await api.editMessageMedia(
-            chatId,
-            messageId,
-            { type: 'photo', media: new InputFile(grid, 'grid.jpg'), caption },
-            { reply_markup: kb },
-          );
-          return;
-        } catch (err) {
-          deps.logger.warn({ err }, 'could not show the grid; showing the caption instead');
-        }
-      }
-      await showText(caption, kb);
-    },
-
-    async showFailure(view: FailureView) {
-      await showText(view.text);
-    },
+    showResult: (view) => showResult(view).catch((err) => Promise.reject(permanent(err))),
+    showFailure: (view) => showText(view.text).catch((err) => Promise.reject(permanent(err))),
   };
 }
