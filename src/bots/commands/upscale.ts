@@ -5,6 +5,7 @@ import { isMediaParam } from '../../comfy/param-kinds.js';
 import { UserError } from '../../errors.js';
 import { defineAction } from '../dispatch.js';
 import { submitJob } from '../submit.js';
+import { parseOptions } from '../validate.js';
 import type { CommandDeps } from './deps.js';
 
 /** Image `index` (1-based) of a finished job through the `upscale` workflow, without the user sending it again. */
@@ -14,12 +15,15 @@ export const upscaleAction = (deps: CommandDeps) =>
     async run(action, ctx, { record }) {
       if (!record) return;
       const file = record.outputs.filter((f) => f.kind === 'image')[action.index - 1];
-      const imageParam = deps.workflows.get('upscale')?.manifest.params.find(isMediaParam);
-      if (!file || !imageParam) throw new UserError('error.job_not_found', { id: record.shortId });
+      const upscale = deps.workflows.get('upscale');
+      const imageParam = upscale?.manifest.params.find(isMediaParam);
+      if (!file || !upscale || !imageParam) throw new UserError('error.job_not_found', { id: record.shortId });
+      // Its other options at their defaults, through the one parse submitJob relies on (it marks them valid).
+      const options = parseOptions(upscale.manifest.params, {}, deps.maxPromptChars);
       const name = `${randomUUID()}.png`;
       const dest = deps.storage.inputPath(name);
       await mkdir(path.dirname(dest), { recursive: true });
       await copyFile(deps.storage.resolveInside(file.path), dest);
-      await submitJob(deps, ctx, 'upscale', { [imageParam.name]: name });
+      await submitJob(deps, ctx, 'upscale', { ...options, [imageParam.name]: name });
     },
   });
