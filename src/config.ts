@@ -30,6 +30,9 @@ const idList = z
     ),
   );
 
+/** Telegram accounts shared by many people (anonymous admins, channel posts, automatic forwards). */
+const SHARED_IDS = new Set(['telegram:1087968824', 'telegram:136817688', 'telegram:777000']);
+
 const posInt = (def: number, max?: number) => {
   let n = z.coerce.number().int().positive();
   if (max !== undefined) n = n.max(max);
@@ -104,7 +107,10 @@ export const configSchema = z
     /** Replace a status message before it is this old (edits to messages over an hour old are scarce). */
     DISCORD_ROLLOVER_S: posInt(3300, 3540),
     /** `telegram:<id>` / `discord:<id>` entries. */
-    ADMIN_USERS: idList,
+    ADMIN_USERS: idList.refine((ids) => !ids.some((id) => SHARED_IDS.has(id)), {
+      error:
+        'telegram:1087968824, telegram:136817688 and telegram:777000 are accounts Telegram shares between many people (anonymous admins, channels, forwards); they cannot be admins',
+    }),
     ALLOWED_USERS: idList,
     ALLOWED_CHATS: idList,
     RATE_LIMIT_PER_MINUTE: posInt(10, 1000),

@@ -42,7 +42,12 @@ export const paramKinds = {
         .string()
         .trim()
         .max(max, { error: `at most ${max} characters` });
-      return p.required ? s.min(1) : s.default(p.default ?? '');
+      const text = (required: boolean) =>
+        z
+          .string()
+          .transform(visibleText)
+          .pipe(required ? s.min(1) : s);
+      return p.required ? text(true) : text(false).default(p.default ?? '');
     },
     coerce: (raw) => raw,
     usage: () => '"…"',
@@ -88,6 +93,17 @@ export const paramKinds = {
     usage: () => '<file>',
   },
 } satisfies Kinds;
+
+/** Control characters (NUL, escapes, C1) never reach ComfyUI; tabs and line breaks stay. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+/** What shows nothing on screen: spaces, zero-width and bidi marks, other format characters, Hangul fillers. */
+const INVISIBLE = /[\p{Z}\p{Cc}\p{Cf}\u115F\u1160\u3164\uFFA0\u2800]/gu;
+
+/** Typed text without control characters; '' when nothing visible is left (refused like an empty prompt). */
+export function visibleText(raw: string): string {
+  const text = raw.replace(CONTROL, '');
+  return text.replace(INVISIBLE, '') === '' ? '' : text;
+}
 
 const kindOf = <P extends Param>(p: P) => paramKinds[p.type] as unknown as Kind<P>;
 

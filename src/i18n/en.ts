@@ -35,6 +35,7 @@ export const en = {
   'error.queue_unavailable': 'The job queue is not reachable right now. Please try again in a minute.',
   'error.job_not_found': (p: P) => `No job ${s(p, 'id')} of yours was found.`,
   'error.not_allowed': 'Sorry, this bot is not open to you here.',
+  'error.shared_identity': 'Please send this command as yourself: anonymous admins and channels cannot own jobs here.',
   'error.admin_only': 'Only admins can use this command.',
   'error.queue_cap': (p: P) =>
     `You already have ${s(p, 'max')} jobs waiting or running. Wait for one to finish, or /cancel one.`,

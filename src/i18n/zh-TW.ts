@@ -35,6 +35,7 @@ export const zhTW = {
   'error.queue_unavailable': '目前無法連上任務佇列，請稍後再試。',
   'error.job_not_found': (p: P) => `找不到你的任務 ${s(p, 'id')}。`,
   'error.not_allowed': '抱歉，你無法在這裡使用這個機器人。',
+  'error.shared_identity': '請以你自己的身分傳送這個指令：匿名管理員和頻道無法在這裡擁有任務。',
   'error.admin_only': '只有管理員可以使用這個指令。',
   'error.queue_cap': (p: P) => `你已有 ${s(p, 'max')} 個任務在排隊或執行中。請等其中一個完成，或用 /cancel 取消。`,
   'error.rate_limited': (p: P) => `請放慢速度：每分鐘最多 ${s(p, 'max')} 個任務。請在 ${s(p, 'seconds')} 秒後再試。`,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, openDb } from '../../src/history/db.js';
 import { createJobsRepo } from '../../src/history/jobs-repo.js';
+import { migrations } from '../../src/history/migrations.js';
 
 function repoAt(now = () => 1000) {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'hist-')), 'history.db');
@@ -17,10 +18,10 @@ describe('jobs history (real SQLite file)', () => {
   it('opens in WAL mode and migrates idempotently by user_version', () => {
     const { db, file } = repoAt();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
     db.close();
     const again = openDb(file);
-    expect(migrate(again)).toBe(1);
+    expect(migrate(again)).toBe(migrations.length);
   });
 
   it('moves a job to its final state exactly once', () => {

@@ -27,16 +27,30 @@ export interface TelegramContextDeps {
   sinkFor: (chatId: number, replyTo: number | undefined, identity: Identity) => ProgressSink;
 }
 
+/**
+ * Telegram's shared identities: anonymous group admins (GroupAnonymousBot), posts sent as a channel (Channel_Bot) and
+ * automatic forwards from a linked channel (the service account) all arrive "from" one bot account shared by every
+ * chat. Jobs are owned by the chat the message was sent as (`sender_chat`); such an account is never an admin.
+ */
+export const SHARED_TELEGRAM_IDS = new Set([1087968824, 136817688, 777000]);
+
 export function telegramIdentity(ctx: Context, isAdmin: (userId: string) => boolean): Identity {
-  const userId = String(ctx.from?.id ?? 0);
+  const from = ctx.from;
+  const shared = from !== undefined && SHARED_TELEGRAM_IDS.has(from.id);
+  const senderChat = ctx.msg?.sender_chat;
+  const userId = shared && senderChat ? String(senderChat.id) : String(from?.id ?? 0);
   return {
     platform: 'telegram',
     userId,
-    chatId: String(ctx.chat?.id ?? ctx.from?.id ?? 0),
-    locale: pickLocale(ctx.from?.language_code),
-    isAdmin: isAdmin(userId),
+    chatId: String(ctx.chat?.id ?? from?.id ?? 0),
+    locale: pickLocale(from?.language_code),
+    isAdmin: !shared && isAdmin(userId),
   };
 }
+
+/** A shared account with no chat to own the job (it happens with old clients): refused politely. */
+export const isOwnerless = (ctx: Context) =>
+  ctx.from !== undefined && SHARED_TELEGRAM_IDS.has(ctx.from.id) && !ctx.msg?.sender_chat;
 
 export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): CommandContext {
   const user = telegramIdentity(ctx, deps.isAdmin);

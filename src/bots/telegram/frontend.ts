@@ -6,11 +6,11 @@ import type { UserFromGetMe } from 'grammy/types';
 import type { AsksRepo } from '../../history/asks-repo.js';
 import type { JobRecord, JobsRepo } from '../../history/jobs-repo.js';
 import { MAX_INPUT_BYTES, telegramLimits } from '../../images/limits.js';
-import { asLocale, type Locale } from '../../i18n/index.js';
+import { asLocale, type Locale, pickLocale, t } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { Dispatcher } from '../dispatch.js';
-import { createTelegramContext, downloadTelegramFile } from './context.js';
+import { createTelegramContext, downloadTelegramFile, isOwnerless } from './context.js';
 import { registerMenus } from './menu.js';
 import { createTelegramSink } from './sink.js';
 import { commandOf } from './update.js';
@@ -97,6 +97,12 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   bot.on('message', async (ctx) => {
     const msg = ctx.msg;
     const cmd = commandOf(msg, bot.botInfo.username);
+    if (cmd && isOwnerless(ctx)) {
+      const text = t(pickLocale(ctx.from.language_code), 'error.shared_identity');
+      const reply_parameters = { message_id: msg.message_id, allow_sending_without_reply: true };
+      await ctx.reply(text, { reply_parameters }).catch((err) => log.warn({ err }, 'could not answer'));
+      return;
+    }
     if (cmd) {
       if (deps.dispatcher.has(cmd.name)) await deps.dispatcher.command(cmd.name, { text: cmd.args }, contextOf(ctx));
       return;
