@@ -18,9 +18,10 @@ export async function checkAudio(bytes: Buffer, maxSeconds: number): Promise<{ e
   let container: string | undefined;
   let seconds: number | undefined;
   try {
+    // duration: true makes music-metadata count MP3 frames and read Ogg's last page rather than trust a header.
     const meta = await parseBuffer(bytes, undefined, { duration: true, skipCovers: true });
     container = meta.format.container;
-    seconds = meta.format.duration;
+    seconds = Math.max(meta.format.duration ?? 0, pcmSeconds(bytes, meta.format) ?? 0) || undefined;
     if (!meta.format.codec && !meta.format.numberOfChannels && !seconds) container = undefined; // not really audio
   } catch {
     throw new UserError('input.not_audio');
@@ -31,4 +32,18 @@ export async function checkAudio(bytes: Buffer, maxSeconds: number): Promise<{ e
   if (seconds > maxSeconds)
     throw new UserError('input.audio_too_long', { seconds: Math.ceil(seconds), max: maxSeconds });
   return { ext, seconds };
+}
+
+/**
+ * A PCM WAV's length measured from the bytes that are there, not from its header (which can claim a short data chunk
+ * in front of an hour of samples).
+ */
+function pcmSeconds(
+  bytes: Buffer,
+  f: { container?: string; sampleRate?: number; numberOfChannels?: number; bitsPerSample?: number },
+): number | undefined {
+  if (!/^WAVE$/i.test(f.container ?? '') || !f.sampleRate || !f.numberOfChannels || !f.bitsPerSample) return undefined;
+  const data = bytes.indexOf('data', 12, 'latin1');
+  if (data < 0) return undefined;
+  return (bytes.length - (data + 8)) / (f.sampleRate * f.numberOfChannels * (f.bitsPerSample / 8));
 }
