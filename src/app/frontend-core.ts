@@ -80,6 +80,7 @@ export async function startFrontendCore(deps: {
     quotas,
     logger,
     maxPromptChars: config.maxPromptChars,
+    jobTimeoutMs: config.jobTimeoutMs,
     objectInfo: objectInfoReader(config, logger),
   };
   const dispatcher = createDispatcher({

@@ -6,7 +6,7 @@ import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Config } from '../config.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import { startHeartbeat } from '../ops/heartbeat.js';
+import { gpuOf, startHeartbeat } from '../ops/heartbeat.js';
 import { createOutageLog, isExpectedOutage, rootMessage } from '../ops/outage-log.js';
 import { comfyCheck } from '../ops/readiness.js';
 import { createRedis } from '../queue/redis.js';
@@ -65,6 +65,7 @@ export async function startWorkerRole(deps: {
       workerId,
       comfyUrl: url,
       logger: log,
+      gpu: async () => gpuOf(await client.systemStats()),
     });
     const gw = createGenerationWorker({
       connection: () => createRedis(deps.redisUrl, 'worker', logger),

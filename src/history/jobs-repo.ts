@@ -121,6 +121,9 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
     unfinishedCount: db.prepare(
       `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued','running') AND platform = ? AND user_id = ?`,
     ),
+    stale: db.prepare(
+      `SELECT * FROM jobs WHERE status IN ('queued','running') AND created_at < ? ORDER BY created_at LIMIT 20`,
+    ),
     unfinished: db.prepare(
       `SELECT * FROM jobs WHERE status IN ('queued','running') AND platform = ? ORDER BY created_at`,
     ),
@@ -220,6 +223,10 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
     },
     unfinished(platform: string): JobRecord[] {
       return (s.unfinished.all(platform) as Row[]).map(toRecord);
+    },
+    /** Unfinished jobs created before `before`, oldest first (at most 20): for /status's "stuck". */
+    stale(before: number): JobRecord[] {
+      return (s.stale.all(before) as Row[]).map(toRecord);
     },
     unfinishedCount(platform: string, userId: string): number {
       return (s.unfinishedCount.get(platform, userId) as { n: number }).n;

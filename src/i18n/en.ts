@@ -69,6 +69,9 @@ export const en = {
   'bot.nothing_to_cancel': 'You have no job waiting or running.',
   'bot.status': (p: P) =>
     `Queue: ${s(p, 'waiting')} waiting, ${s(p, 'active')} running, ${s(p, 'failed')} failed\nWorkers online: ${s(p, 'workers')}\nHistory: ${s(p, 'succeeded')} done, ${s(p, 'failed_hist')} failed, ${s(p, 'cancelled')} cancelled`,
+  'bot.status_worker': (p: P) =>
+    `• ${s(p, 'url')} — ${p.job ? `busy (job ${s(p, 'job')})` : 'idle'}${p.gpu ? ` · ${s(p, 'gpu')} · VRAM ${s(p, 'free')} of ${s(p, 'total')} GB free` : ''}`,
+  'bot.status_stuck': (p: P) => `Stuck (unfinished after ${s(p, 'time')}): ${s(p, 'jobs')}`,
   'bot.job_details': (p: P) => `${s(p, 'workflow')} · job ${s(p, 'id')} · ${s(p, 'status')}\n${s(p, 'params')}`,
   'menu.gallery': 'Your past work',
   'menu.remix': 'Run a job again with changes',

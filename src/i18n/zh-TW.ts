@@ -9,7 +9,8 @@ export const zhTW = {
   'progress.waiting_gpu': (p: P) => `等待 GPU — ComfyUI 中前面還有 ${s(p, 'position')} 個`,
   'progress.starting': '準備開始…',
   'progress.waiting_comfy': '正在等待 GPU 伺服器…',
-  'progress.restarting': (p: P) => `機器人正在重新啟動 · 任務 ${s(p, 'id')}\n你的任務不會遺失，重新啟動後這則訊息會繼續更新。`,
+  'progress.restarting': (p: P) =>
+    `機器人正在重新啟動 · 任務 ${s(p, 'id')}\n你的任務不會遺失，重新啟動後這則訊息會繼續更新。`,
   'progress.running': '生成中',
   'progress.step': (p: P) => `第 ${s(p, 'value')}/${s(p, 'max')} 步`,
   'progress.node': (p: P) => `節點：${s(p, 'node')}`,
@@ -66,7 +67,10 @@ export const zhTW = {
   'bot.cancel_requested': (p: P) => `正在取消任務 ${s(p, 'id')}…`,
   'bot.nothing_to_cancel': '你沒有排隊或執行中的任務。',
   'bot.status': (p: P) =>
-    `佇列：${s(p, 'waiting')} 個等待、${s(p, 'active')} 個執行中、${s(p, 'failed')} 個失敗\n線上 worker：${s(p, 'workers')}\n歷史：${s(p, 'succeeded')} 個完成、${s(p, 'failed_hist')} 個失敗、${s(p, 'cancelled')} 個取消`,
+    `佇列：${s(p, 'waiting')} 個等待、${s(p, 'active')} 個執行中、${s(p, 'failed')} 個失敗\n線上工作節點：${s(p, 'workers')}\n歷史：${s(p, 'succeeded')} 個完成、${s(p, 'failed_hist')} 個失敗、${s(p, 'cancelled')} 個已取消`,
+  'bot.status_worker': (p: P) =>
+    `• ${s(p, 'url')} — ${p.job ? `忙碌中（任務 ${s(p, 'job')}）` : '閒置'}${p.gpu ? ` · ${s(p, 'gpu')} · 顯示記憶體可用 ${s(p, 'free')} / ${s(p, 'total')} GB` : ''}`,
+  'bot.status_stuck': (p: P) => `卡住的任務（超過 ${s(p, 'time')} 仍未完成）：${s(p, 'jobs')}`,
   'bot.job_details': (p: P) => `${s(p, 'workflow')} · 任務 ${s(p, 'id')} · ${s(p, 'status')}\n${s(p, 'params')}`,
   'menu.gallery': '你的作品',
   'menu.remix': '修改後重新生成',

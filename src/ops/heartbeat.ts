@@ -7,19 +7,36 @@ import { heartbeatKey } from '../queue/names.js';
 export const HEARTBEAT_EVERY_MS = 10_000;
 export const HEARTBEAT_TTL_S = 30;
 
+export interface GpuInfo {
+  name: string;
+  vramTotal: number;
+  vramFree: number;
+}
+
+/** The first device of a ComfyUI /system_stats answer. */
+export function gpuOf(stats: Record<string, unknown>): GpuInfo | undefined {
+  const d = (stats.devices as Array<Record<string, unknown>> | undefined)?.[0];
+  if (!d || typeof d.vram_total !== 'number' || typeof d.vram_free !== 'number') return undefined;
+  return { name: String(d.name ?? d.type ?? 'GPU'), vramTotal: d.vram_total, vramFree: d.vram_free };
+}
+
 export function startHeartbeat(deps: {
   redis: Redis;
   prefix: string;
   workerId: string;
   comfyUrl: string;
   logger: Logger;
+  /** This worker's GPU as its ComfyUI reports it (/system_stats), for /status; undefined when it does not answer. */
+  gpu?: () => Promise<GpuInfo | undefined>;
 }) {
   const key = heartbeatKey(deps.prefix, deps.workerId);
   const startedAt = Date.now();
   let busyJobId: string | undefined;
   let capabilities: { workflows: string[]; unsupported: Record<string, string> } = { workflows: [], unsupported: {} };
-  const beat = () =>
-    deps.redis
+  let gpu: GpuInfo | undefined;
+  const beat = async () => {
+    gpu = await deps.gpu?.().catch(() => undefined);
+    return deps.redis
       .set(
         key,
         JSON.stringify({
@@ -29,6 +46,7 @@ export function startHeartbeat(deps: {
           pid: process.pid,
           startedAt,
           busyJobId,
+          gpu,
           ...capabilities,
           at: Date.now(),
         }),
@@ -36,6 +54,7 @@ export function startHeartbeat(deps: {
         HEARTBEAT_TTL_S,
       )
       .catch((err) => deps.logger.warn({ err }, 'heartbeat failed'));
+  };
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   timer.unref();
   return {

@@ -7,6 +7,8 @@ export interface WorkerInfo {
   id: string;
   comfyUrl: string;
   busyJobId?: string;
+  /** Its GPU as its ComfyUI reported it at the last heartbeat (bytes). */
+  gpu?: { name: string; vramTotal: number; vramFree: number };
   /** Workflows this worker's ComfyUI can run, and why it cannot run the others. */
   workflows?: string[];
   unsupported?: Record<string, string>;

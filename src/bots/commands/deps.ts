@@ -19,6 +19,8 @@ export interface CommandDeps {
   quotas: Quotas;
   logger: Logger;
   maxPromptChars: number;
+  /** A job's time limit (JOB_TIMEOUT_S): /status calls jobs unfinished well past it stuck. */
+  jobTimeoutMs?: number;
   /** Latest /object_info of the first ComfyUI (model lists); undefined when not fetched yet. */
   objectInfo: () => Promise<ObjectInfo | undefined>;
 }
