@@ -24,7 +24,7 @@ export const buttonsOf = (
 /** The whole product as `npm start` builds it (bot role + worker role), against fake Telegram and fake ComfyUI. */
 export async function startTelegramHarness(
   env: Record<string, string> = {},
-  opts: { withWorker?: boolean; secondGpu?: boolean } = {},
+  opts: { withWorker?: boolean; secondGpu?: boolean; beforeBot?: (telegram: FakeTelegram) => void } = {},
 ) {
   const comfy: FakeComfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 });
   const comfy2 = opts.secondGpu ? await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 }) : undefined;
@@ -45,6 +45,7 @@ export async function startTelegramHarness(
   const startWorker = () =>
     startWorkerRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: workerLifecycle });
   if (opts.withWorker !== false) await startWorker();
+  opts.beforeBot?.(telegram);
   let role = await startBotRole({
     config,
     redisUrl: config.redisUrl as string,

@@ -128,7 +128,9 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       return sink(Number(rec.chatId), asLocale(rec.locale), { messageId }, rec.id);
     },
     async start() {
-      await bot.init();
+      // getMe by hand: grammY's init() would retry an unreachable Telegram forever inside this call; the caller
+      // retries with its own backoff and log instead.
+      if (!bot.isInited()) bot.botInfo = await bot.api.getMe();
       await registerMenus(bot.api, deps.dispatcher.commands).catch((err) =>
         log.warn({ err: (err as Error).message }, 'could not register the command menu'),
       );
