@@ -13,6 +13,7 @@ import type { ProgressSink } from '../progress/sink.js';
 import { validParams } from '../validate.js';
 import { createFollower } from './follower.js';
 import { createPositionPoller } from './positions.js';
+import { createRedelivery } from './redelivery.js';
 
 /**
  * The job lifecycle as every frontend sees it, written once: history row → enqueue → follow → deliver once.
@@ -45,37 +46,37 @@ export interface JobTrackerDeps {
   progressIntervalMs: number;
   maxPromptChars: number;
   heartbeatMs?: number;
+  previewIntervalMs?: number;
+  notifyAfterMs?: number;
+  /** Per-user pings on/off (see FollowerDeps.shouldPing). */
+  shouldPing?: (record: JobRecord) => boolean;
   now?: () => number;
   onDeliveryRetry?: (platform: string) => void;
   onProgressEdit?: (result: 'sent' | 'skipped') => void;
   deliveryDelaysMs?: readonly number[];
 }
 
-/** How often results whose delivery failed are tried again, and when they are given up. */
-const REDELIVER_MS = 60_000;
-const GIVE_UP_MS = 24 * 3_600_000;
+/**
+ * Refuses a workflow that no online worker can run (its ComfyUI lacks a node pack or model), instead of letting
+ * it wait forever. With no worker online at all the job is accepted: a worker may be restarting.
+ */
+async function ensureRunnable(producer: Producer, workflow: string) {
+  let workers: Awaited<ReturnType<Producer['onlineWorkers']>>;
+  try {
+    workers = await producer.onlineWorkers();
+  } catch (err) {
+    throw new UserError('error.queue_unavailable', {}, { cause: err });
+  }
+  if (workers.length === 0 || workers.some((w) => w.workflows?.includes(workflow))) return;
+  const missing = workers.map((w) => w.unsupported?.[workflow]).find(Boolean);
+  throw new UserError('error.no_capable_worker', { name: workflow, ...(missing ? { missing } : {}) });
+}
 
 export function createJobTracker(deps: JobTrackerDeps) {
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ module: 'jobs' });
   const positions = createPositionPoller({ producer: deps.producer, intervalMs: deps.progressIntervalMs, logger: log });
   const follower = createFollower({ ...deps, positions, logger: log, now });
-
-  /**
-   * Refuses a workflow that no online worker can run (its ComfyUI lacks a node pack or model), instead of letting
-   * it wait forever. With no worker online at all the job is accepted: a worker may be restarting.
-   */
-  async function ensureRunnable(workflow: string) {
-    let workers: Awaited<ReturnType<Producer['onlineWorkers']>>;
-    try {
-      workers = await deps.producer.onlineWorkers();
-    } catch (err) {
-      throw new UserError('error.queue_unavailable', {}, { cause: err });
-    }
-    if (workers.length === 0 || workers.some((w) => w.workflows?.includes(workflow))) return;
-    const missing = workers.map((w) => w.unsupported?.[workflow]).find(Boolean);
-    throw new UserError('error.no_capable_worker', { name: workflow, ...(missing ? { missing } : {}) });
-  }
 
   /** History row, then the queue; params already validated by the command are not checked again. */
   async function submit(req: {
@@ -134,44 +135,19 @@ export function createJobTracker(deps: JobTrackerDeps) {
     return { record, outcome };
   }
 
-  const sinks = new Map<string, (r: JobRecord) => ProgressSink | undefined>();
-  /**
-   * Follows (and so finishes) every unfinished job of this platform, and delivers every final row still owed to its
-   * chat. Called at start-up; then every REDELIVER_MS for rows whose delivery failed in the meantime.
-   */
-  function reconcile(platform: string, sinkFor: (r: JobRecord) => ProgressSink | undefined): Promise<void>[] {
-    sinks.set(platform, sinkFor);
-    return [...deps.repo.unfinished(platform), ...deps.repo.undelivered(platform)].flatMap((r) => {
-      if (follower.isFollowing(r.id)) return [];
-      const sink = sinkFor(r);
-      return sink ? [follower.follow(r, sink)] : [];
-    });
-  }
-  const redeliverTimer = setInterval(() => {
-    for (const [platform, sinkFor] of sinks)
-      for (const r of deps.repo.undelivered(platform)) {
-        if (follower.isFollowing(r.id)) continue;
-        if (now() - (r.finishedAt ?? now()) > GIVE_UP_MS) {
-          log.warn({ jobId: r.id }, 'result owed for over a day; no longer retried');
-          deps.repo.markDelivered(r.id);
-          continue;
-        }
-        const sink = sinkFor(r);
-        if (sink) void follower.follow(r, sink);
-      }
-  }, REDELIVER_MS);
-  redeliverTimer.unref();
+  const redelivery = createRedelivery({ repo: deps.repo, follower, logger: log, now });
 
   return {
-    ensureRunnable,
+    ensureRunnable: (workflow: string) => ensureRunnable(deps.producer, workflow),
     submit,
     cancel,
     follow: follower.follow,
-    reconcile,
+    /** Start-up: follow every unfinished job of this platform and deliver what it still owes; then every minute. */
+    reconcile: redelivery.reconcile,
     /** Shutdown: every followed job's message says the bot restarts and the job is safe. */
     suspendAll: follower.suspendAll,
     close() {
-      clearInterval(redeliverTimer);
+      redelivery.close();
       positions.close();
       follower.close();
     },
