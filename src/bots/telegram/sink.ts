@@ -80,7 +80,10 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
       await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
       return true;
     } catch (err) {
-      if (!isGone(err) && !(err instanceof GrammyError)) throw err;
+      // Only a refusal of this edit (4xx) means sending instead. A 5xx or an outlasted 429 goes to the delivery
+      // retry, or each retry whose later steps fail would leave one more copy of the photo in the chat.
+      const refused = err instanceof GrammyError && err.error_code < 500 && err.error_code !== 429;
+      if (!isGone(err) && !refused) throw err;
       deps.logger.warn({ err }, 'could not turn the progress message into the photo; sending it instead');
       return false;
     }

@@ -3,13 +3,15 @@
  * (HELLO → IDENTIFY → READY, heartbeat ACKs, INTERACTION_CREATE dispatch). It keeps interactions and messages,
  * so it can enforce what Discord enforces: one initial callback (40060), a 3-second ack deadline (10062),
  * interaction tokens that expire (401 / 50027), per-file upload caps (413 / 40005), the edit quota of messages
- * older than an hour (30046), and route 429s with real headers and bodies.
+ * older than an hour (30046), route 429s with real headers and bodies, and REST outages (5xx, dropped or hanging
+ * connections; the gateway stays up).
  * One file on purpose: interactions, tokens, messages and the gateway session are one piece of state.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { createOutages, type OutageOptions } from '../../support/outage.js';
 import { parseMultipart } from '../multipart.js';
 
 export interface DcUser {
@@ -46,6 +48,7 @@ export interface RestCall {
   path: string;
   body: Record<string, unknown>;
   files: string[];
+  /** The HTTP status answered; 0 when an outage dropped or held the call without an answer. */
   status: number;
   at: number;
   code?: number;
@@ -92,6 +95,13 @@ export async function startFakeDiscord(opts: {
   let identified: WebSocket | undefined;
   const now = () => Date.now();
   let baseUrl = '';
+  const outages = createOutages(
+    (req) => {
+      const p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      return p.startsWith('/api/') ? p.replace(/^\/api\/v10/, '') : undefined;
+    },
+    (path, prefix) => path.startsWith(prefix),
+  );
 
   // ---- gateway ----
   const wss = new WebSocketServer({ noServer: true });
@@ -125,6 +135,7 @@ export async function startFakeDiscord(opts: {
 
   // ---- REST ----
   const server = http.createServer((req, res) => {
+    outages.track(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on(
@@ -177,6 +188,12 @@ export async function startFakeDiscord(opts: {
     const auth = String(req.headers.authorization ?? '');
     const isBot = auth === `Bot ${opts.token}`;
 
+    const outage = outages.intercept(req, res);
+    if (outage === '5xx') return send(502, { message: '502: Bad Gateway', code: 0 });
+    if (outage) {
+      call.status = 0;
+      return;
+    }
     const limited = rateLimits.find((r) => path.startsWith(r.prefix) && r.count > 0);
     if (limited) {
       limited.count -= 1;
@@ -521,6 +538,14 @@ export async function startFakeDiscord(opts: {
     rateLimit(prefix: string, count: number, retryAfter: number) {
       rateLimits.push({ prefix, count, retryAfter });
     },
+    /**
+     * A REST outage from now on: every call (or only those on routes starting with a prefix in `only`) fails as
+     * `mode` says, for `ms` or until `end()`; the gateway stays connected. Calls hit by it are recorded with status
+     * 502, or 0 without answer.
+     */
+    outage(o: OutageOptions) {
+      return outages.start(o);
+    },
     /** Edits allowed on messages older than an hour before 30046. */
     setOldEditQuota(n: number) {
       oldEditQuota.remaining = n;
@@ -542,6 +567,7 @@ export async function startFakeDiscord(opts: {
     },
     isConnected: () => identified !== undefined && sockets.has(identified),
     async close() {
+      outages.close();
       for (const ws of sockets) ws.terminate();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -2,14 +2,16 @@
  * An in-process Telegram Bot API server for grammY (`client.apiRoot`): /bot<token>/<method> with JSON or
  * multipart bodies, /file/bot<token>/<path> downloads, long-polling getUpdates. It keeps chats and messages,
  * so edits behave as Telegram's do ("message is not modified", no text to edit on a photo, 4096/1024 limits,
- * photo size and dimension checks, getFile's 20 MB cap), injects 429 floods with retry_after per chat, and lets
- * a test act as users: text with command entities, photos or documents with captions, replies, button presses.
+ * photo size and dimension checks, getFile's 20 MB cap), injects 429 floods with retry_after per chat and outages
+ * (5xx, dropped or hanging connections), and lets a test act as users: text with command entities, photos or
+ * documents with captions, replies, button presses.
  * One file on purpose: updates, chats, messages and files are one piece of state, as on the real server.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
+import { createOutages, type OutageOptions } from '../../support/outage.js';
 import { parseMultipart } from '../multipart.js';
 
 export interface TgUser {
@@ -33,6 +35,7 @@ export interface TgMessage {
   date: number;
   chat: TgChat;
   from?: TgUser;
+  sender_chat?: TgChat;
   text?: string;
   caption?: string;
   entities?: Array<{ type: string; offset: number; length: number }>;
@@ -60,6 +63,7 @@ export interface ApiCall {
   /** Uploaded files by field or attach:// name. */
   files: Record<string, { bytes: Buffer; filename: string }>;
   at: number;
+  /** The HTTP status answered; 0 when an outage dropped or held the call without an answer. */
   status: number;
   chatId?: number;
   /** retry_after of a 429 answer. */
@@ -82,6 +86,10 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
   let confirmed = 0;
   let waiters: Array<() => void> = [];
   const now = () => Date.now();
+  const outages = createOutages(
+    (req) => /^\/bot[^/]+\/([A-Za-z]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname)?.[1],
+    (method, pattern) => method === pattern,
+  );
 
   const newMessage = (chat: TgChat, from: TgUser, fields: Partial<TgMessage>): TgMessage => {
     const id = (nextId.get(chat.id) ?? 0) + 1;
@@ -107,6 +115,7 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
 
   // ---- server ----
   const server = http.createServer((req, res) => {
+    outages.track(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -156,6 +165,12 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       reply(status, { ok: false, error_code: status, description, ...extra });
     };
 
+    const outage = outages.intercept(req, res);
+    if (outage === '5xx') return fail(502, 'Bad Gateway');
+    if (outage) {
+      call.status = 0;
+      return;
+    }
     if (chatId !== undefined) {
       const until = floods.get(chatId) ?? 0;
       if (until > now()) {
@@ -408,6 +423,10 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
         document?: { bytes: Buffer; name: string; mime: string; size?: number };
         caption?: string;
         replyTo?: TgMessage;
+        /** Sent on behalf of a chat (anonymous group admin, a channel): `from` is then Telegram's shared account. */
+        senderChat?: TgChat;
+        /** The voice message's declared size, when it should differ from the bytes (files over the 20 MB cap). */
+        voiceSize?: number;
       },
     ) {
       const fields: Partial<TgMessage> = {};
@@ -445,9 +464,10 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
           file_unique_id: id.slice(0, 12),
           duration: 3,
           mime_type: 'audio/ogg',
-          file_size: content.voice.length,
+          file_size: content.voiceSize ?? content.voice.length,
         };
       }
+      if (content.senderChat) fields.sender_chat = content.senderChat;
       if (content.replyTo) fields.reply_to_message = content.replyTo;
       const msg = newMessage(chat, from, fields);
       pushUpdate({ message: msg });
@@ -467,6 +487,13 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     failNext(method: string, status: number, description: string, retryAfter?: number) {
       failures.push({ method, status, description, retryAfter });
     },
+    /**
+     * An outage of the Bot API from now on: every call (or only the methods in `only`, getUpdates included) fails
+     * as `mode` says, for `ms` or until `end()`. Calls hit by it are recorded with status 502, or 0 without answer.
+     */
+    outage(o: OutageOptions) {
+      return outages.start(o);
+    },
     /** Messages the bot sent or edited in a chat, in order. */
     botMessages(chatId: number) {
       return [...messages.values()]
@@ -480,6 +507,7 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       return calls.filter((c) => c.method === method);
     },
     async close() {
+      outages.close();
       for (const w of waiters) w();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
