@@ -29,7 +29,14 @@ function finishedJob() {
   const job = seedJob(repo, { status: 'queued' });
   recordOutcome(repo, job, {
     ok: true,
-    result: { files: [], comfyUrl: 'http://gpu:8188', promptId: job.id, startedAt: 1_000, finishedAt: 6_000 },
+    result: {
+      files: [],
+      comfyUrl: 'http://gpu:8188',
+      promptId: job.id,
+      startedAt: 1_000,
+      finishedAt: 6_000,
+      resumedFrom: 'submit',
+    },
   });
   const row = repo.get(job.id)!;
   return { repo, row, view: viewOf({ repo, storage: tempStorage(), logger: memoryLogger().logger }, row) };
