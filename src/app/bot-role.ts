@@ -43,6 +43,17 @@ export async function startBotRole(deps: {
     outputMaxAgeMs: config.outputRetentionMs,
   });
   lifecycle.onShutdown('retention', () => retention.stop());
+  // An object store keeps files until deleted: what a crash left behind goes after TRANSFER_TTL_H (Redis expires keys).
+  const sweep = core.transfer.store.sweep;
+  if (sweep) {
+    const timer = setInterval(() => {
+      sweep()
+        .then((n) => n && logger.info({ files: n }, 'expired transfer files removed'))
+        .catch((err) => logger.warn({ err }, 'could not sweep the object store'));
+    }, 3_600_000);
+    timer.unref();
+    lifecycle.onShutdown('transfer sweep', () => clearInterval(timer));
+  }
 
   deps.http?.addReadiness('sqlite', sqliteCheck(core.db));
   deps.http?.metrics.setQueueDepthSource(() => core.producer.counts());
@@ -76,7 +87,7 @@ export async function startBotRole(deps: {
       dispatcher: core.dispatcher,
       repo: core.repo,
       asks: core.asks,
-      canUpscale: core.workflows.has('upscale'),
+      followUpsOf: (name: string) => core.workflows.get(name)?.manifest.followUps ?? [],
       isAdmin: (id) => core.access.isAdmin('telegram', id),
       logger,
       metrics: deps.http?.metrics,
@@ -90,7 +101,7 @@ export async function startBotRole(deps: {
     const dc = createDiscordFrontend({
       ...config.discord,
       dispatcher: core.dispatcher,
-      canUpscale: core.workflows.has('upscale'),
+      followUpsOf: (name: string) => core.workflows.get(name)?.manifest.followUps ?? [],
       isAdmin: (id) => core.access.isAdmin('discord', id),
       logger,
       metrics: deps.http?.metrics,

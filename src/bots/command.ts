@@ -1,5 +1,6 @@
 import type { Localized, Param } from '../comfy/manifest.js';
-import type { Locale } from '../i18n/index.js';
+import type { UserSettings } from '../history/settings-repo.js';
+import { type Locale, type MessageKey, t } from '../i18n/index.js';
 import type { Action } from './actions.js';
 import type { ProgressSink } from './progress/sink.js';
 
@@ -20,6 +21,10 @@ export interface Identity {
   chatAliases?: string[];
   locale: Locale;
   isAdmin: boolean;
+  /** The asker's /settings, filled in by the dispatcher (absent where nothing was read). */
+  settings?: UserSettings;
+  /** The platform's language for this user (what "auto" means), kept when a chosen one replaced `locale`. */
+  platformLocale?: Locale;
 }
 
 /** A control under a message. Buttons carry an encoded action; a select offers one action per option. */
@@ -37,6 +42,8 @@ export interface Reply {
   image?: { data: Buffer; name: string };
   /** Stored result files (absolute paths) shown with the text. */
   files?: string[];
+  /** Send `files` as they are (documents), never as pictures a platform recompresses. */
+  asFiles?: boolean;
   rows?: ActionRow[];
   /** Only the asking user should see it, where the platform can do that (Discord ephemeral). */
   private?: boolean;
@@ -74,8 +81,27 @@ export interface CommandContext {
    * options, else in order of kind). Nothing is downloaded until `fetch`.
    */
   media(params: readonly Param[]): Record<string, MediaRef>;
-  /** Where a new job's progress and result go (a message replying to the command, the deferred reply, a bar). */
-  progressSink(): Promise<{ sink: ProgressSink; messageId?: string }>;
+  /**
+   * How a file for this media parameter is sent here, as a catalog text that the caller renders in the reader's
+   * language: with the command as a caption or in reply (Telegram), in the command's attachment option (Discord), as
+   * `--image <file>` (terminal).
+   */
+  mediaHint(param: Param): { key: MessageKey; params?: Record<string, string | number> };
+  /**
+   * Where a new job's progress and result go (a message replying to the command, the deferred reply, a bar), in
+   * `locale`. `private`: for the asker only where the platform can (Discord ephemeral; a Telegram DM when asked in a
+   * group, or the group with a word why when the bot may not write to them first).
+   */
+  progressSink(opts?: { private?: boolean; locale?: Locale }): Promise<{ sink: ProgressSink; messageId?: string }>;
+  /** Whether a select shows as one dropdown here (Discord); elsewhere each of its options is a button. */
+  readonly dropdowns: boolean;
+  /**
+   * Whether the asker administers this group chat (Telegram administrator or creator; Discord Manage Server or
+   * Manage Channels in the interaction). False in a private chat and on the terminal.
+   */
+  isChatAdmin(): Promise<boolean>;
+  /** A new label for the control that sent this action (a toggle's state); the message's other controls stay. */
+  relabel(label: string): Promise<void>;
 }
 
 /**
@@ -103,7 +129,18 @@ export interface CommandDefinition<I = Record<string, unknown>> {
   public?: boolean;
   /** A workflow command (its manifest drives the options). */
   workflow?: string;
+  /**
+   * Values for the options the input leaves out (the asker's /settings defaults): what was typed wins, and both go
+   * through the one validation pass together.
+   */
+  defaults?(user: Identity): Record<string, unknown>;
   run(input: I, ctx: CommandContext): Promise<void>;
+}
+
+/** The context's `mediaHint` for this parameter, in its user's language. */
+export function howToSend(ctx: CommandContext, param: Param): string {
+  const hint = ctx.mediaHint(param);
+  return t(ctx.user.locale, hint.key, hint.params);
 }
 
 export const defineCommand = <I>(def: CommandDefinition<I>) => def as unknown as CommandDefinition;

@@ -63,11 +63,42 @@ export const paramSchema = z.discriminatedUnion('type', [
   }),
   /** Random when not given; the chosen seed is recorded so a result can be reproduced. */
   z.object({ ...common, type: z.literal('seed') }),
+  /** On or off: typed as on/off, yes/no or true/false, a checkbox-like boolean option on Discord. */
+  z.object({ ...common, type: z.literal('bool'), default: z.boolean().optional() }),
   /** An optional media param left out removes its loader node (and the links to it, which must go to optional inputs). */
   z.object({ ...common, type: z.literal('image'), maxSide: z.number().int().positive().default(2048) }),
   z.object({ ...common, type: z.literal('audio'), maxSeconds: z.number().positive().default(60) }),
 ]);
 export type Param = z.infer<typeof paramSchema>;
+
+/**
+ * A button under each result image that runs another workflow on that image, with no code: "Vary (subtle)" is the
+ * `vary` workflow with the chosen image in its `image` parameter, this job's prompt carried over, a new seed and
+ * `denoise` preset to 0.35. Checked at load against the target manifest (workflows.ts). Button payloads carry only
+ * the job id, the image number and this follow-up's place in the list, never these values.
+ */
+export const followUpSchema = z.strictObject({
+  /** An i18n key (`bot.button_vary_subtle`) or the texts themselves; `{n}` in them becomes the image number. */
+  label: z.union([
+    z.string().regex(/^[a-z]+\.[a-z0-9_]+$/),
+    z.object({ en: z.string().min(1).max(60), 'zh-TW': z.string().min(1).max(60) }),
+  ]),
+  /** The workflow to run (its command name). */
+  workflow: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
+  /** The target's image parameter that receives the chosen result image. */
+  input: z.string().min(1),
+  /** Target parameters filled from this job's: { "<target param>": "<this job's param>" }, when this job has it. */
+  carry: z.record(z.string(), z.string()).default({}),
+  /** Target parameters set to fixed values: { "denoise": 0.35 }. Anything else takes its default; seeds are new. */
+  preset: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+export type FollowUp = z.infer<typeof followUpSchema>;
+
+/**
+ * At most four follow-ups: one row per image holds them plus the ⬇️ Original button within Discord's five buttons a
+ * row; four image rows under the Reroll row fill Discord's five rows.
+ */
+export const MAX_FOLLOW_UPS = 4;
 
 export const manifestSchema = z
   .object({
@@ -78,6 +109,8 @@ export const manifestSchema = z
     outputs: z.array(z.string().min(1)).min(1),
     /** A node whose first saved image is the job's thumbnail (e.g. a video's first frame), not a result. */
     poster: z.string().min(1).optional(),
+    /** Buttons under each result image that run another workflow on it (Upscale, Vary, Animate). */
+    followUps: z.array(followUpSchema).max(MAX_FOLLOW_UPS).default([]),
     requires: z
       .object({
         /** Model inputs whose value in the graph must exist on the server (checked by doctor). */

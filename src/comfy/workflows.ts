@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { checkBindings, type ApiGraph } from './apply-params.js';
+import { checkFollowUps } from './follow-ups.js';
 import { manifestSchema, type Manifest } from './manifest.js';
 
 export interface Workflow {
@@ -54,6 +55,12 @@ export function loadWorkflows(dir: string): WorkflowRegistry {
     if (problems.length) throw new WorkflowLoadError(manifestPath, problems.join('; '));
     const classTypes = [...new Set(Object.values(graph).map((n) => n.class_type))].sort();
     registry.set(name, { name, manifest, graph, classTypes });
+  }
+  // Follow-ups name other workflows: checked once all are loaded.
+  const manifests = new Map([...registry].map(([n, w]) => [n, w.manifest]));
+  for (const [name, wf] of registry) {
+    const problems = checkFollowUps(wf.manifest, manifests);
+    if (problems.length) throw new WorkflowLoadError(path.join(dir, `${name}.manifest.json`), problems.join('; '));
   }
   return registry;
 }

@@ -1,13 +1,18 @@
 import sharp from 'sharp';
 
-/** A numbered grid of thumbnails for /gallery: one image, so paging edits one message. */
+/**
+ * A numbered grid of thumbnails for /gallery: one image, so paging edits one message. The numbers are SVG text that
+ * sharp's librsvg draws with a font found through fontconfig: the Docker image installs DejaVu for it (Dockerfile).
+ */
 export interface SheetItem {
   /** First output image of the job, or undefined (video/failed: a grey tile with its label). */
   file?: string;
   label: string;
 }
 
-const GAP = 8;
+export const GAP = 8;
+/** The number's box in each tile's top-left corner (tests look for the digits in it). */
+export const BADGE = { width: 64, height: 48 };
 
 /** 3 columns of 256-px tiles for /gallery; `resultGrid` uses 2 columns of 512 for a batch (the old studio's 2×2). */
 export async function contactSheet(items: SheetItem[], columns = 3, TILE = 256): Promise<Buffer> {
@@ -29,9 +34,9 @@ export async function contactSheet(items: SheetItem[], columns = 3, TILE = 256):
           .toBuffer();
       }
       const badge = Buffer.from(
-        `<svg width="${TILE}" height="${TILE}"><rect x="0" y="0" width="64" height="48" rx="8" fill="#000" fill-opacity="0.65"/>` +
-          `<text x="32" y="35" font-family="sans-serif" font-size="30" font-weight="bold" fill="#fff" text-anchor="middle">${i + 1}</text>` +
-          `<text x="8" y="${TILE - 10}" font-family="sans-serif" font-size="16" fill="#fff">${escapeXml(item.label.slice(0, 28))}</text></svg>`,
+        `<svg width="${TILE}" height="${TILE}"><rect x="0" y="0" width="${BADGE.width}" height="${BADGE.height}" rx="8" fill="#000" fill-opacity="0.65"/>` +
+          `<text x="${BADGE.width / 2}" y="35" font-family="DejaVu Sans, sans-serif" font-size="30" font-weight="bold" fill="#fff" text-anchor="middle">${i + 1}</text>` +
+          `<text x="8" y="${TILE - 10}" font-family="DejaVu Sans, sans-serif" font-size="16" fill="#fff">${escapeXml(item.label.slice(0, 28))}</text></svg>`,
       );
       const labelled = await sharp(tile)
         .composite([{ input: badge }])

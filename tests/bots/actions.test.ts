@@ -10,6 +10,8 @@ describe('button payloads', () => {
     { kind: 'reroll', jobId: id },
     { kind: 'remix', jobId: id },
     { kind: 'upscale', jobId: id, index: 4 },
+    { kind: 'follow_up', jobId: id, index: 4, n: 3 },
+    { kind: 'original', jobId: id, index: 2 },
     { kind: 'page', page: 12 },
     { kind: 'open', jobId: id },
   ];
@@ -25,6 +27,15 @@ describe('button payloads', () => {
   it('ignores payloads we did not make', () => {
     for (const junk of ['', 'v2:c:' + id, 'v1:c:../../etc', 'v1:u:' + id, 'v1:g:abc', 'v1:x:' + id, undefined])
       expect(decodeAction(junk)).toBeUndefined();
+    // A follow-up needs an image number and a follow-up number (both from 1); the original an image number.
+    for (const junk of ['v1:f:', 'v1:f1:', 'v1:f01:', 'v1:f10:', 'v1:d:', 'v1:d0:', 'v1:d12:'])
+      expect(decodeAction(junk + id)).toBeUndefined();
+  });
+
+  it('encodes a follow-up as the image and the follow-up’s place, nothing else', () => {
+    expect(encodeAction({ kind: 'follow_up', jobId: id, index: 1, n: 2 })).toBe(`v1:f12:${id}`);
+    expect(encodeAction({ kind: 'original', jobId: id, index: 3 })).toBe(`v1:d3:${id}`);
+    expect(decodeAction(`v1:f41:${id}`)).toEqual({ kind: 'follow_up', jobId: id, index: 4, n: 1 });
   });
 });
 

@@ -37,7 +37,6 @@ describe('Discord result delivery within the upload limit', () => {
       canPost: true,
       handoverMs: 780_000,
       rolloverMs: 3_300_000,
-      canUpscale: false,
       logger: memoryLogger().logger,
     });
     const file = {
@@ -62,5 +61,84 @@ describe('Discord result delivery within the upload limit', () => {
     expect(msg?.content).toMatch(/^<@300000000000000001> noise\nseed 1 · 0:05 · job /);
     expect(msg?.attachments.map((a) => a.filename)).toEqual(['01.jpg']);
     expect(msg!.attachments[0]!.size).toBeLessThanOrEqual(400_000);
+  });
+});
+
+describe('Discord progress with a live preview, and the ping after a long job', () => {
+  let dc: FakeDiscord;
+  afterEach(async () => dc?.close());
+  const channelId = '400000000000000009';
+  const userId = '300000000000000001';
+
+  /** A deferred slash command, as the frontend leaves it before the first progress edit. */
+  async function deferred() {
+    dc = await startFakeDiscord({ token: TOKEN });
+    const rest = new REST({ api: dc.apiUrl }).setToken(TOKEN);
+    const user = { id: userId, username: 'alice', discriminator: '0', avatar: null };
+    const { id, token } = dc.slash(user, 'imagine', [], { channelId });
+    await rest.post(`/interactions/${id}/${token}/callback`, { body: { type: 5 }, auth: false });
+    const sink = createDiscordSink({
+      rest,
+      appId: dc.appId,
+      token,
+      tokenCreatedAt: Date.now(),
+      channelId,
+      userId,
+      locale: 'en',
+      uploadCap: 10 * 1024 * 1024,
+      canPost: true,
+      handoverMs: 780_000,
+      rolloverMs: 3_300_000,
+      logger: memoryLogger().logger,
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), 'dc-'));
+    const frame = (n: number) => {
+      const p = path.join(dir, `preview-${n}.jpg`);
+      return sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 40 * n, g: 80, b: 120 } } })
+        .jpeg()
+        .toFile(p)
+        .then(() => p);
+    };
+    return { sink, token, frame };
+  }
+  const progress = (text: string, previewPath?: string) => ({
+    jobId: 'abcdef01-0000-4000-8000-000000000001',
+    shortId: 'abcdef01',
+    locale: 'en' as const,
+    text,
+    percent: 0,
+    bar: '',
+    isRunning: true,
+    canCancel: true,
+    ...(previewPath ? { previewPath, previewSeq: 1 } : {}),
+  });
+
+  it('carries the preview as the reply’s one attachment: a new frame replaces it, a text edit keeps it', async () => {
+    const { sink, token, frame } = await deferred();
+    await sink.showProgress(progress('Generating 20%', await frame(1)));
+    await sink.showProgress(progress('Generating 50%', await frame(2)));
+    const afterSecond = dc.original(token)?.attachments.map((a) => a.id);
+    await sink.showProgress(progress('Generating 70%'));
+    const msg = dc.original(token);
+    expect(msg?.content).toBe('Generating 70%');
+    expect(msg?.attachments.map((a) => a.filename)).toEqual(['preview.jpg']);
+    expect(msg?.attachments.map((a) => a.id)).toEqual(afterSecond);
+  });
+
+  it('pings a long job’s user in the channel, mentioning only them, when the result was an edit', async () => {
+    const { sink, token } = await deferred();
+    await sink.showProgress(progress('Generating'));
+    await sink.showFailure({
+      jobId: 'abcdef01-0000-4000-8000-000000000001',
+      shortId: 'abcdef01',
+      locale: 'en',
+      failure: { kind: 'execution', message: 'OOM' },
+      text: 'Generation failed: OOM',
+      notify: true,
+    });
+    expect(dc.original(token)?.content).toBe('Generation failed: OOM');
+    const [ping] = dc.channelMessages(channelId).filter((m) => !m.interactionToken);
+    expect(ping?.content).toBe(`<@${userId}> ⚠️ Your job abcdef01 ended without a result.`);
+    expect(ping?.allowed_mentions).toEqual({ users: [userId] });
   });
 });

@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Api } from 'grammy';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ProgressView } from '../../src/bots/progress/sink.js';
 import { createTelegramSink } from '../../src/bots/telegram/sink.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram/server.js';
 import { memoryLogger } from '../support/logger.js';
@@ -31,7 +33,6 @@ describe('Telegram result delivery within limits', () => {
       chatId: 42,
       locale: 'en',
       logger: memoryLogger().logger,
-      canUpscale: false,
       maxUploadBytes: 1000,
       linkFor: (rel) => ({ url: `https://relay.example/files/${rel}?exp=1&sig=s`, hours: 24 }),
     });
@@ -63,5 +64,97 @@ describe('Telegram result delivery within limits', () => {
       `02.mp4 (0.0 MB) is too large to send here. Download it (the link works for 24 h): https://relay.example/files/outputs/${jobId}/02.mp4?exp=1&sig=s`,
     );
     expect(texts.at(-1)).toMatch(/^hello\nseed – · 1:01 · job /);
+  });
+});
+
+describe('Telegram progress message with a live preview', () => {
+  let tg: FakeTelegram;
+  afterEach(async () => tg?.close());
+
+  async function setup() {
+    tg = await startFakeTelegram({ token: TOKEN });
+    const api = new Api(TOKEN, { apiRoot: tg.apiRoot });
+    const dir = mkdtempSync(path.join(tmpdir(), 'tg-'));
+    const frame = path.join(dir, 'preview.jpg');
+    await sharp({ create: { width: 320, height: 320, channels: 3, background: '#336699' } })
+      .jpeg()
+      .toFile(frame);
+    const chat = { id: 42, type: 'private' as const, first_name: 'Alice' };
+    const user = { id: 42, is_bot: false, first_name: 'Alice' };
+    const command = tg.userSends(user, chat, { text: '/imagine a fox' });
+    const sinkAt = (messageId?: number) =>
+      createTelegramSink({
+        api,
+        chatId: 42,
+        replyTo: command.message_id,
+        messageId,
+        locale: 'en',
+        logger: memoryLogger().logger,
+      });
+    return { api, frame, command, sinkAt };
+  }
+  const progress = (text: string, previewPath?: string): ProgressView => ({
+    jobId: 'abcdef01-0000-4000-8000-000000000001',
+    shortId: 'abcdef01',
+    locale: 'en',
+    text,
+    percent: 0,
+    bar: '',
+    isRunning: true,
+    canCancel: true,
+    ...(previewPath ? { previewPath, previewSeq: 1 } : {}),
+  });
+
+  it('becomes a photo captioned with the progress text, then edits only the caption', async () => {
+    const { frame, sinkAt, command } = await setup();
+    const sink = sinkAt();
+    await sink.showProgress(progress('Queued'));
+    await sink.showProgress(progress('Generating 40%', frame));
+    await sink.showProgress(progress('Generating 80%'));
+    const [msg] = tg.botMessages(42);
+    expect(msg?.reply_to_message?.message_id).toBe(command.message_id);
+    expect(msg?.photo?.[0]?.width).toBe(320);
+    expect(msg?.caption).toBe('Generating 80%');
+    expect(tg.calls.map((c) => `${c.method} ${c.status}`)).toEqual([
+      'sendMessage 200',
+      'editMessageMedia 200',
+      'editMessageCaption 200',
+    ]);
+    expect(JSON.stringify(msg?.reply_markup)).toContain('v1:c:');
+  });
+
+  it('after a restart, finds out the message is a photo and edits its caption', async () => {
+    const { frame, sinkAt } = await setup();
+    const first = sinkAt();
+    await first.showProgress(progress('Generating 40%', frame));
+    const id = tg.botMessages(42)[0]!.message_id;
+    await sinkAt(id).showProgress(progress('The bot is restarting'));
+    expect(tg.botMessages(42)).toHaveLength(1);
+    expect(tg.message(42, id)?.caption).toBe('The bot is restarting');
+  });
+
+  it('shows the text alone when the preview frame cannot be read', async () => {
+    const { sinkAt } = await setup();
+    const sink = sinkAt();
+    await sink.showProgress(progress('Generating 40%', '/nonexistent/preview.jpg'));
+    expect(tg.botMessages(42).map((m) => m.text)).toEqual(['Generating 40%']);
+  });
+
+  it('pings the user with a reply to the command when a long job ends, besides the edit', async () => {
+    const { sinkAt, command } = await setup();
+    const sink = sinkAt();
+    await sink.showProgress(progress('Generating'));
+    await sink.showFailure({
+      jobId: 'abcdef01-0000-4000-8000-000000000001',
+      shortId: 'abcdef01',
+      locale: 'en',
+      failure: { kind: 'execution', message: 'OOM' },
+      text: 'Generation failed: OOM',
+      notify: true,
+    });
+    const [status, ping] = tg.botMessages(42);
+    expect(status?.text).toBe('Generation failed: OOM');
+    expect(ping?.text).toBe('⚠️ Your job abcdef01 ended without a result.');
+    expect(ping?.reply_to_message?.message_id).toBe(command.message_id);
   });
 });

@@ -29,12 +29,16 @@ describe('Discord bot end to end (discord.js → fake REST + gateway; real Redis
       'gallery',
       'help',
       'imagine',
+      'me',
       'models',
       'remix',
+      'settings',
+      'show',
       'sketch',
       'status',
       'talk',
       'upscale',
+      'vary',
       'video',
     ]);
     const imagine = registered.find((c) => c.name === 'imagine')!;
@@ -67,7 +71,15 @@ describe('Discord bot end to end (discord.js → fake REST + gateway; real Redis
     expect(edits.some((c) => /Generating · job [0-9a-f]{8}\n[█░]+ \d+%/.test(String(c.body.content)))).toBe(true);
     expect(JSON.stringify(edits[0]?.body.components)).toContain('v1:c:');
     expect(final.content).toMatch(/^a red fox in snow\nseed \d+ · 0:0\d · job [0-9a-f]{8}$/);
-    expect(h.componentsOf(final).map((b) => b.label)).toEqual(['🎲 Reroll', '✏️ Remix', '⬆️ Upscale 1']);
+    expect(h.componentsOf(final).map((b) => b.label)).toEqual([
+      '🎲 Reroll',
+      '✏️ Remix',
+      '⭐ Star',
+      '⬆️ Upscale 1',
+      '🔅 Vary (subtle) 1',
+      '🔆 Vary (strong) 1',
+      '🎬 Animate 1',
+    ]);
     expect(h.discord.calls.filter((c) => c.status >= 400)).toEqual([]);
 
     // A restart does not register the commands again.
@@ -126,7 +138,9 @@ describe('Discord bot end to end (discord.js → fake REST + gateway; real Redis
     expect(result.allowed_mentions).toEqual({ users: [h.users.alice.id] });
     const posts = h.discord.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${h.channelId}/messages`);
     expect(posts.every((c) => c.body.enforce_nonce === true && typeof c.body.nonce === 'string')).toBe(true);
-    expect(h.original(token)?.content).toMatch(/^Progress continues here: https:\/\/discord\.com\/channels\//);
+    expect(h.original(token)?.content).toMatch(
+      new RegExp(`^Progress continues here: https://discord\\.com/channels/${h.guildId}/${h.channelId}/\\d+$`),
+    );
   });
 
   it('a token Discord rejects early (50027) triggers the handover at once and is never used again', async () => {
@@ -280,7 +294,7 @@ describe('Discord bot end to end (discord.js → fake REST + gateway; real Redis
       'The prompt is too long: 1001 characters, at most 1000.',
     );
     expect(await answer(h.discord.slash(alice, 'edit', [S('instruction', 'night')], h.ctx).token)).toMatch(
-      /needs an image/,
+      /needs a picture/,
     );
     const notImage = h.discord.slash(alice, 'edit', [S('instruction', 'night')], {
       ...h.ctx,

@@ -29,7 +29,15 @@ describe('Telegram bot end to end (grammY → fake Bot API; real Redis, worker, 
     expect(edits.some((c) => /Generating · job [0-9a-f]{8}\n[█░]+ \d+%/.test(String(c.params.text)))).toBe(true);
     expect(JSON.stringify(edits[0]?.params.reply_markup)).toContain('v1:c:');
     expect(done.caption).toMatch(/^a red fox in snow\nseed \d+ · 0:0\d · job [0-9a-f]{8}$/);
-    expect(buttonsOf(done).map((b) => b.text)).toEqual(['🎲 Reroll', '✏️ Remix', '⬆️ Upscale 1']);
+    expect(buttonsOf(done).map((b) => b.text)).toEqual([
+      '🎲 Reroll',
+      '✏️ Remix',
+      '⭐ Star',
+      '⬆️ Upscale 1',
+      '🔅 Vary (subtle) 1',
+      '🔆 Vary (strong) 1',
+      '🎬 Animate 1',
+    ]);
     const meta = await sharp(
       h.telegram.calls.find((c) => c.method === 'editMessageMedia')!.files[
         Object.keys(h.telegram.calls.find((c) => c.method === 'editMessageMedia')!.files)[0]!
@@ -56,7 +64,11 @@ describe('Telegram bot end to end (grammY → fake Bot API; real Redis, worker, 
       () => h.repliesTo(cmd).find((m) => m.caption?.startsWith('a fox\nseed')),
       'the grid with the buttons',
     );
-    expect(buttonsOf(buttons).map((b) => b.text)).toEqual(['🎲 Reroll', '✏️ Remix', '⬆️ Upscale 1', '⬆️ Upscale 2']);
+    expect(buttons.reply_markup?.inline_keyboard?.map((row) => row.map((b) => b.text))).toEqual([
+      ['🎲 Reroll', '✏️ Remix', '⭐ Star'],
+      ['⬆️ Upscale 1', '🔅 Vary (subtle) 1', '🔆 Vary (strong) 1', '🎬 Animate 1'],
+      ['⬆️ Upscale 2', '🔅 Vary (subtle) 2', '🔆 Vary (strong) 2', '🎬 Animate 2'],
+    ]);
     expect(buttons.photo?.[0]?.width).toBe(2 * 512 + 3 * 8); // a numbered 2-column grid of both images
     expect(h.repliesTo(cmd).filter((m) => m.photo)).toHaveLength(3); // the album's two photos and the grid
     expect(h.repliesTo(other)).toEqual([]);
@@ -183,9 +195,9 @@ describe('Telegram bot end to end (grammY → fake Bot API; real Redis, worker, 
     const send = (text: string, extra: Record<string, unknown> = {}) =>
       h.telegram.userSends(alice, dm, { text, ...extra });
     await h.reply(send(`/imagine ${'x'.repeat(1001)}`), /^The prompt is too long: 1001 characters, at most 1000\.$/);
-    await h.reply(send('/edit make it night'), /needs an image \(image\)/);
+    await h.reply(send('/edit make it night'), /needs a picture: “The picture to edit”/);
     await h.reply(send('/imagine a fox --colour red'), /^Unknown option --colour\.$/);
-    await h.reply(send('/imagine a fox --count 9'), /Some options are not valid:\n• count: /);
+    await h.reply(send('/imagine a fox --count 9'), /Some options are not valid:\n• count must be 1–4/);
     const doc = h.telegram.userSends(alice, dm, {
       document: { bytes: Buffer.from('%PDF-1.7 not an image'), name: 'cat.png', mime: 'image/png' },
     });

@@ -3,11 +3,17 @@ import type { CommandDefinition } from '../command.js';
 import type { ActionHandler } from '../dispatch.js';
 import { cancelAction, cancelCommand } from './cancel.js';
 import type { CommandDeps } from './deps.js';
+import { followUpAction } from './follow-up.js';
 import { galleryCommand, openAction, pageAction } from './gallery.js';
 import { helpCommand } from './help.js';
+import { meAction, meCommand, withdrawAction } from './me.js';
 import { modelsCommand } from './models.js';
+import { originalAction } from './original.js';
 import { remixAction, remixCommand } from './remix.js';
 import { rerollAction } from './reroll.js';
+import { settingAction, settingsCommand, settingsViewAction } from './settings.js';
+import { showCommand } from './show.js';
+import { starAction } from './star.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 import { upscaleAction } from './upscale.js';
@@ -21,8 +27,11 @@ export function createCommands(deps: CommandDeps): CommandDefinition[] {
   const commands: CommandDefinition[] = [
     ...[...deps.workflows.values()].map((wf) => workflowCommand(wf, deps)),
     galleryCommand(deps),
+    showCommand(deps),
     remixCommand(deps),
     cancelCommand(deps),
+    meCommand(deps),
+    settingsCommand(deps),
     modelsCommand(deps),
     helpCommand(() => commands),
     statusCommand(deps),
@@ -38,8 +47,15 @@ export function createActions(deps: CommandDeps): ActionHandler[] {
     rerollAction(deps),
     remixAction(deps),
     upscaleAction(deps),
+    followUpAction(deps),
+    originalAction(deps),
     pageAction(deps),
     openAction(deps),
+    starAction(deps),
+    meAction(deps),
+    withdrawAction(deps),
+    settingAction(deps),
+    settingsViewAction(deps),
   ];
 }
 

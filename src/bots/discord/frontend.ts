@@ -1,4 +1,5 @@
 import { ApplicationCommandOptionType, Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
+import type { FollowUp } from '../../comfy/manifest.js';
 import type { JobRecord } from '../../history/jobs-repo.js';
 import { asLocale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
@@ -8,6 +9,7 @@ import { selectedAction } from './components.js';
 import { createDiscordContext, discordIdentity, type RepliableInteraction } from './context.js';
 import { deployCommands } from './deploy.js';
 import { countDiscordCalls } from './metrics.js';
+import { createSendScheduler, discordBudget } from '../send-scheduler.js';
 import { createDiscordSink } from './sink.js';
 import { buildSlashCommands } from './slash.js';
 
@@ -28,7 +30,8 @@ export interface DiscordFrontendDeps {
   maxPromptChars: number;
   handoverMs: number;
   rolloverMs: number;
-  canUpscale: boolean;
+  /** The follow-up buttons a workflow declares, for the rows under its results. */
+  followUpsOf?: (workflow: string) => readonly FollowUp[];
   /** Download links for results too large for the chat (when PUBLIC_URL is set). */
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
 }
@@ -40,9 +43,19 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
   if (deps.metrics) countDiscordCalls(client.rest, deps.metrics);
   let appId = deps.applicationId ?? '';
   const { dispatcher } = deps;
+  // Every job in a channel shares its edit budget: progress (previews included) takes turns, results first.
+  const scheduler = createSendScheduler({ budgetOf: discordBudget });
 
   const sinkOf = (
-    at: { channelId: string; userId: string; locale: string; token?: string; receivedAt?: number; uploadCap?: number },
+    at: {
+      channelId: string;
+      guildId?: string;
+      userId: string;
+      locale: string;
+      token?: string;
+      receivedAt?: number;
+      uploadCap?: number;
+    },
     canPost: boolean,
   ) =>
     createDiscordSink({
@@ -57,23 +70,25 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
       canPost,
       handoverMs: deps.handoverMs,
       rolloverMs: deps.rolloverMs,
-      canUpscale: deps.canUpscale,
+      followUpsOf: deps.followUpsOf,
+      guildId: at.guildId,
       linkFor: deps.linkFor,
+      scheduler,
       logger: log,
     });
 
   const contextOf = (i: RepliableInteraction, receivedAt = Date.now()) =>
     createDiscordContext(i, {
       isAdmin: deps.isAdmin,
-      sinkFor: (it, canPost) => {
+      sinkFor: (it, canPost, locale) => {
         appId ||= it.applicationId;
-        const user = discordIdentity(it, deps.isAdmin);
         const at = {
           channelId: it.channelId ?? '',
           userId: it.user.id,
-          locale: user.locale,
+          locale,
           token: it.token,
           receivedAt,
+          guildId: it.guildId ?? undefined,
         };
         return sinkOf({ ...at, uploadCap: it.attachmentSizeLimit }, canPost);
       },
@@ -111,7 +126,10 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
     /** A sink for a job found unfinished at start-up: its token is gone, so progress continues in a channel message. */
     sinkForRecord(rec: JobRecord) {
       if (!rec.chatId) return undefined;
-      return sinkOf({ channelId: rec.chatId, userId: rec.userId, locale: rec.locale }, true);
+      // The guild is not in the row; the channel cache (Guilds intent) knows it for server channels.
+      const channel = client.channels.cache.get(rec.chatId);
+      const guildId = channel && 'guildId' in channel ? channel.guildId : undefined;
+      return sinkOf({ channelId: rec.chatId, guildId, userId: rec.userId, locale: rec.locale }, true);
     },
     /** Logs in (a failed attempt leaves the client as new, so the caller may simply try again). */
     async start() {

@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DiscordAPIError, Routes, type REST, type RawFile } from 'discord.js';
 import { createHash } from 'node:crypto';
+import type { FollowUp } from '../../comfy/manifest.js';
 import { fitPhoto } from '../../images/fit-output.js';
-import { t, type Locale } from '../../i18n/index.js';
+import { previewJpeg } from '../../images/preview.js';
+import { formatDuration, t, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
 import { cancelRow, resultRows } from '../result-actions.js';
 import { componentsOf } from './components.js';
@@ -15,6 +17,7 @@ import {
   type ResultView,
 } from '../progress/sink.js';
 import { oversizeText, resultCaption } from '../result-text.js';
+import type { SendScheduler } from '../send-scheduler.js';
 
 /**
  * One job's status message on Discord.
@@ -24,7 +27,12 @@ import { oversizeText, resultCaption } from '../result-text.js';
  *   never posts twice) and the reply points there. A dead token is never used again.
  * - Messages older than an hour have a small edit quota (30046): before rolloverMs the status message is replaced by
  *   a fresh one, and an edit answered with 30046 rolls over at once.
+ * - A live preview picture rides on progress edits as the message's one attachment (replaced, never appended).
+ *   Progress edits (previews included) take turns in the channel's budget (`slot`), results and failures first.
+ * - A long job's end also pings the user: a channel message mentioning only them (an edit notifies nobody); a result
+ *   posted after the token already mentions them.
  * 429s are waited out by discord.js's REST queue; the reporter keeps at most one edit in flight per message.
+ * Over 300 lines because the token, the channel message and their handover are one state machine.
  */
 export interface DiscordSinkDeps {
   rest: REST;
@@ -40,12 +48,21 @@ export interface DiscordSinkDeps {
   canPost: boolean;
   handoverMs: number;
   rolloverMs: number;
-  canUpscale: boolean;
+  /** The follow-up buttons a workflow declares (Upscale, Vary, Animate), for the rows under its results. */
+  followUpsOf?: (workflow: string) => readonly FollowUp[];
+  /** The server the channel is in (links to a message need it); undefined in DMs. */
+  guildId?: string;
   logger: Logger;
   now?: () => number;
   /** A download link for a stored result (when PUBLIC_URL is set). */
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
+  /** The channel's send budget, shared with the other jobs there (discord.js would only wait out the 429s). */
+  scheduler?: SendScheduler;
 }
+
+/** Files sent with an edit are appended unless `attachments` lists what stays: these files replace the old ones. */
+const attach = (body: Record<string, unknown>, files?: RawFile[]) =>
+  files?.length ? { ...body, attachments: files.map((f, i) => ({ id: i, filename: f.name })) } : body;
 
 const DEAD_TOKEN = new Set([50027, 10015]);
 /** Discord errors a retry cannot fix: no access to the channel, no permission, the channel or user is gone. */
@@ -58,6 +75,8 @@ const permanent = (err: unknown) =>
 export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(): 'interaction' | 'channel' } {
   const now = deps.now ?? Date.now;
   let token = deps.token;
+  /** The interaction reply we edit: '@original', or the followup that replaced it once someone deleted it. */
+  let reply = '@original';
   let channelMsg: { id: string; createdAt: number } | undefined;
   let posts = 0;
   const { rest, locale } = deps;
@@ -84,12 +103,12 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
   async function handover(body: Record<string, unknown>) {
     const id = await postChannel(body);
     channelMsg = { id, createdAt: now() };
-    const link = `https://discord.com/channels/@me/${deps.channelId}/${id}`;
+    const link = `https://discord.com/channels/${deps.guildId ?? '@me'}/${deps.channelId}/${id}`;
     const old = token;
     token = undefined;
     if (old && now() - deps.tokenCreatedAt < 15 * 60_000) {
       await rest
-        .patch(Routes.webhookMessage(deps.appId, old, '@original'), {
+        .patch(Routes.webhookMessage(deps.appId, old, reply), {
           body: { content: t(locale, 'discord.moved', { link }), components: [] },
           auth: false,
         })
@@ -110,7 +129,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
   }
 
   /**
-   * Shows `body` on the status message, wherever it lives now. Files go only with the interaction reply;
+   * Shows `body` on the status message, wherever it lives now. Files go with edits, not with a handover or rollover;
    * returns where it ended up ('none' when the bot cannot post and the token is gone).
    */
   async function show(body: Record<string, unknown>, files?: RawFile[]): Promise<'interaction' | 'channel' | 'none'> {
@@ -124,17 +143,26 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
       return 'channel';
     }
     if (tokenUsable()) {
+      const withFiles = attach(body, files);
       try {
-        const withFiles = files?.length
-          ? { ...body, attachments: files.map((f, i) => ({ id: i, filename: f.name })) }
-          : body;
-        await rest.patch(Routes.webhookMessage(deps.appId, token as string, '@original'), {
+        await rest.patch(Routes.webhookMessage(deps.appId, token as string, reply), {
           body: withFiles,
           files,
           auth: false,
         });
         return 'interaction';
       } catch (err) {
+        if (err instanceof DiscordAPIError && Number(err.code) === 10008) {
+          // Someone deleted the reply: post it again as a followup (same token) and edit that from now on.
+          deps.logger.info('status message deleted; posting it again');
+          const msg = (await rest.post(Routes.webhook(deps.appId, token as string), {
+            body: withFiles,
+            files,
+            auth: false,
+          })) as { id: string };
+          reply = msg.id;
+          return 'interaction';
+        }
         if (!isDeadToken(err)) throw err;
         deps.logger.info(
           { code: (err as DiscordAPIError).code },
@@ -151,7 +179,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     else if (now() - channelMsg.createdAt >= deps.rolloverMs) await rollover(body);
     else {
       try {
-        await rest.patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body });
+        await rest.patch(Routes.channelMessage(deps.channelId, channelMsg.id), { body: attach(body, files), files });
       } catch (err) {
         if (err instanceof DiscordAPIError && (Number(err.code) === 30046 || Number(err.code) === 10008))
           await rollover(body);
@@ -200,19 +228,21 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     const images = view.files.filter((f) => f.kind === 'image').length;
     const { batches, skipped } = await prepareFiles(view);
     const content = [resultCaption(view, 1800), ...skipped].join('\n');
-    const components = componentsOf(resultRows(locale, view.jobId, images, deps.canUpscale));
+    const components = componentsOf(resultRows(locale, view.jobId, images, deps.followUpsOf?.(view.workflow)));
     const [first = [], ...rest2] = batches;
-    if (tokenUsable() && (await show({ content, components }, first)) === 'interaction') {
+    // No file of its own (all too large): `attachments: []` still takes the last preview picture off the message.
+    const body = { content, components, ...(first.length ? {} : { attachments: [] }) };
+    if (tokenUsable() && (await show(body, first)) === 'interaction') {
       for (const b of rest2)
         await rest.post(Routes.webhook(deps.appId, token as string), {
           body: { content: '' },
           files: b,
           auth: false,
         });
-      return;
+      return 'edited';
     }
     // After the token: the result is a new message that mentions the user; the status message says it is done.
-    if (!deps.canPost) return;
+    if (!deps.canPost) return 'none';
     const mention = { content: `<@${deps.userId}> ${content}`, components };
     await postChannel(mention, first, `${view.jobId}:0`);
     for (const [i, b] of rest2.entries()) await postChannel({ content: '' }, b, `${view.jobId}:${i + 1}`);
@@ -222,11 +252,24 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
         .catch(() => undefined);
     else if (token && now() - deps.tokenCreatedAt < 15 * 60_000) {
       await rest
-        .patch(Routes.webhookMessage(deps.appId, token, '@original'), {
+        .patch(Routes.webhookMessage(deps.appId, token, reply), {
           body: { content: view.text, components: [] },
           auth: false,
         })
         .catch(() => undefined);
+    }
+    return 'posted';
+  }
+
+  /** Edits notify nobody: a message that mentions the job's user (and only them), in the channel or as a followup. */
+  async function ping(jobId: string, text: string) {
+    const body = { content: `<@${deps.userId}> ${text}`, allowed_mentions: { users: [deps.userId] } };
+    try {
+      if (deps.canPost) await postChannel(body, undefined, `${jobId}:ping`);
+      else if (token && now() - deps.tokenCreatedAt < 15 * 60_000)
+        await rest.post(Routes.webhook(deps.appId, token), { body, auth: false });
+    } catch (err) {
+      deps.logger.warn({ err }, 'could not send the ping');
     }
   }
 
@@ -235,13 +278,42 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
 
     async showProgress(view: ProgressView) {
       const components = view.canCancel ? componentsOf([cancelRow(locale, view.jobId)]) : [];
-      await show({ content: view.text, components });
+      await show({ content: view.text, components }, await previewFiles(view, deps.logger));
     },
 
-    showResult: (view: ResultView) => showResult(view).catch((err) => Promise.reject(permanent(err))),
+    async showResult(view: ResultView) {
+      await deps.scheduler?.acquire(deps.channelId, 'final');
+      const where = await showResult(view).catch((err) => Promise.reject(permanent(err)));
+      if (view.notify && where === 'edited')
+        await ping(view.jobId, t(locale, 'notify.done', { id: view.shortId, time: formatDuration(view.durationMs) }));
+    },
 
     async showFailure(view: FailureView) {
+      await deps.scheduler?.acquire(deps.channelId, 'final');
       await show({ content: view.text, components: [] }).catch((err) => Promise.reject(permanent(err)));
+      if (view.notify) await ping(view.jobId, t(locale, 'notify.failed', { id: view.shortId }));
     },
+
+    ...(deps.scheduler ? { slot: slotIn(deps.scheduler, deps.channelId) } : {}),
+  };
+}
+
+/** The live preview as the message's one attachment; none when the frame cannot be read. */
+async function previewFiles(view: ProgressView, logger: Logger): Promise<RawFile[] | undefined> {
+  if (!view.previewPath) return undefined;
+  try {
+    return [{ name: 'preview.jpg', data: await previewJpeg(view.previewPath) }];
+  } catch (err) {
+    logger.debug({ err: (err as Error).message }, 'preview frame unreadable; text only');
+    return undefined;
+  }
+}
+
+/** Turns in the channel's budget; the reporter asks for one per edit, so one pending request per message at most. */
+function slotIn(scheduler: SendScheduler, channelId: string): NonNullable<ProgressSink['slot']> {
+  const key = `${channelId}:${Math.random().toString(36).slice(2)}`;
+  return async (lane, signal) => {
+    const grant = await scheduler.acquire(channelId, lane, { key, signal });
+    return grant && { run: (send) => send(), release: () => grant.release() };
   };
 }

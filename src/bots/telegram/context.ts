@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { type Context, InputFile } from 'grammy';
+import { type Context, GrammyError, InputFile } from 'grammy';
 import type { InputMediaPhoto, Message } from 'grammy/types';
 import type { Param } from '../../comfy/manifest.js';
 import { UserError } from '../../errors.js';
 import type { AsksRepo } from '../../history/asks-repo.js';
 import { telegramLimits } from '../../images/limits.js';
-import { pickLocale } from '../../i18n/index.js';
+import { type Locale, pickLocale, t } from '../../i18n/index.js';
 import { encodeAction } from '../actions.js';
 import type { CommandContext, Identity, MediaRef, Reply } from '../command.js';
 import type { ProgressSink } from '../progress/sink.js';
@@ -23,8 +23,8 @@ export interface TelegramContextDeps {
   /** Bytes we may fetch through getFile (20 MB on the public Bot API). */
   downloadCap: number;
   download: (ref: FileRef) => Promise<Buffer>;
-  /** The job's message: sent by its first progress update, as a reply to `replyTo`. */
-  sinkFor: (chatId: number, replyTo: number | undefined, identity: Identity) => ProgressSink;
+  /** The job's message: sent by its first progress update, as a reply to `replyTo`, in forum topic `threadId`. */
+  sinkFor: (chatId: number, replyTo: number | undefined, identity: Identity, threadId?: number) => ProgressSink;
 }
 
 /**
@@ -57,10 +57,14 @@ export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): 
   const query = ctx.callbackQuery;
   const source = (query?.message ?? ctx.msg) as Message | undefined;
   const chatId = source?.chat.id ?? Number(user.chatId);
-  const under =
-    !query && ctx.msg
+  // In a forum topic, answers stay in the topic (without message_thread_id they would land in General).
+  const threadId = source?.is_topic_message ? source.message_thread_id : undefined;
+  const under = {
+    ...(!query && ctx.msg
       ? { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } }
-      : {};
+      : {}),
+    ...(threadId ? { message_thread_id: threadId } : {}),
+  };
   let answered = !query;
   const answer = async (text?: string) => {
     if (answered) return false;
@@ -83,6 +87,12 @@ export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): 
       return;
     }
     const files = (r.files ?? []).map((f) => new InputFile(f));
+    if (r.asFiles) {
+      // Untouched files: documents, never photos (which Telegram recompresses).
+      for (const [i, f] of files.entries())
+        await ctx.api.sendDocument(chatId, f, { caption: i === 0 ? r.text : undefined, reply_markup, ...under });
+      return;
+    }
     if (files.length === 1) await ctx.api.sendPhoto(chatId, files[0] as InputFile, under);
     else if (files.length > 1)
       await ctx.api.sendMediaGroup(
@@ -91,6 +101,25 @@ export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): 
         under,
       );
     await ctx.api.sendMessage(chatId, r.text.slice(0, telegramLimits.text), { reply_markup, ...under });
+  }
+
+  /**
+   * A private job asked in a group goes to the asker's DM, and the group is told. Telegram lets a bot write first only
+   * to someone who started it: when it may not (403), the job stays in the group, which is told why.
+   */
+  async function privateChat(locale: Locale): Promise<number | undefined> {
+    const chat = source?.chat;
+    const dm = Number(user.userId);
+    if (!chat || chat.type === 'private' || !(dm > 0) || SHARED_TELEGRAM_IDS.has(ctx.from?.id ?? 0)) return undefined;
+    try {
+      await ctx.api.sendMessage(dm, t(locale, 'bot.private_here'));
+    } catch (err) {
+      if (!(err instanceof GrammyError)) throw err;
+      await ctx.api.sendMessage(chatId, t(locale, 'bot.private_blocked'), under).catch(() => undefined);
+      return undefined;
+    }
+    await ctx.api.sendMessage(chatId, t(locale, 'bot.private_sent'), under).catch(() => undefined);
+    return dm;
   }
 
   return {
@@ -117,7 +146,11 @@ export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): 
           caption: r.text,
         };
         await ctx.api.editMessageMedia(chatId, message_id, media, { reply_markup });
-      } else await ctx.api.editMessageText(chatId, message_id, r.text, { reply_markup });
+      } else
+        await ctx.api.editMessageText(chatId, message_id, r.text, { reply_markup }).catch((err) => {
+          // A second tap on the same page: the message already says this.
+          if (!(err instanceof GrammyError && err.description.includes('not modified'))) throw err;
+        });
     },
     async ask(q) {
       await answer();
@@ -128,9 +161,37 @@ export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): 
       deps.asks.put(String(chatId), String(sent.message_id), user.userId, encodeAction(q.action));
     },
     media: (params) => (ctx.msg && !query ? mediaOf(ctx.msg, params, deps) : {}),
-    async progressSink() {
+    mediaHint: (p) => ({ key: p.type === 'audio' ? 'media.how_telegram_audio' : 'media.how_telegram_image' }),
+    async progressSink(opts = {}) {
       await answer();
-      return { sink: deps.sinkFor(chatId, source?.message_id, user) };
+      const who = opts.locale ? { ...user, locale: opts.locale } : user;
+      const dm = opts.private ? await privateChat(who.locale) : undefined;
+      if (dm !== undefined) return { sink: deps.sinkFor(dm, undefined, who) };
+      return { sink: deps.sinkFor(chatId, source?.message_id, who, threadId) };
+    },
+    dropdowns: false,
+    async isChatAdmin() {
+      const chat = source?.chat;
+      if (!chat || chat.type === 'private') return false;
+      // An anonymous admin writes as the group itself.
+      if (!query && ctx.msg?.sender_chat?.id === chat.id) return true;
+      if (SHARED_TELEGRAM_IDS.has(ctx.from?.id ?? 0)) return false;
+      const member = await ctx.api.getChatMember(chat.id, Number(user.userId)).catch(() => undefined);
+      return member?.status === 'administrator' || member?.status === 'creator';
+    },
+    async relabel(label) {
+      await answer();
+      const message = query?.message as Message | undefined;
+      const keyboard = message?.reply_markup?.inline_keyboard;
+      if (!message || !keyboard) return;
+      const inline_keyboard = keyboard.map((row) =>
+        row.map((b) => ('callback_data' in b && b.callback_data === query?.data ? { ...b, text: label } : b)),
+      );
+      await ctx.api
+        .editMessageReplyMarkup(chatId, message.message_id, { reply_markup: { inline_keyboard } })
+        .catch((err) => {
+          if (!(err instanceof GrammyError && err.description.includes('not modified'))) throw err;
+        });
     },
   };
 }

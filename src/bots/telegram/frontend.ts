@@ -1,8 +1,8 @@
 import { autoRetry } from '@grammyjs/auto-retry';
-import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { type RunnerHandle, run, sequentialize } from '@grammyjs/runner';
 import { Bot, type Context, GrammyError, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
+import type { FollowUp } from '../../comfy/manifest.js';
 import type { AsksRepo } from '../../history/asks-repo.js';
 import type { JobRecord, JobsRepo } from '../../history/jobs-repo.js';
 import { MAX_INPUT_BYTES, telegramLimits } from '../../images/limits.js';
@@ -12,6 +12,8 @@ import type { Metrics } from '../../ops/metrics.js';
 import type { Dispatcher } from '../dispatch.js';
 import { createTelegramContext, downloadTelegramFile, isOwnerless } from './context.js';
 import { registerMenus } from './menu.js';
+import { createSendScheduler, telegramBudget } from '../send-scheduler.js';
+import { scheduledCalls } from './scheduled-api.js';
 import { createTelegramSink } from './sink.js';
 import { commandOf } from './update.js';
 
@@ -33,7 +35,8 @@ export interface TelegramFrontendDeps {
   isAdmin: (userId: string) => boolean;
   logger: Logger;
   metrics?: Metrics;
-  canUpscale: boolean;
+  /** The follow-up buttons a workflow declares, for the rows under its results. */
+  followUpsOf?: (workflow: string) => readonly FollowUp[];
   /** Download links for results too large for the chat (when PUBLIC_URL is set). */
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
 }
@@ -42,16 +45,18 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   const log = deps.logger.child({ platform: 'telegram' });
   const client = deps.apiRoot ? { apiRoot: deps.apiRoot } : undefined;
   const bot = new Bot(deps.token, { botInfo: deps.botInfo, client });
-  // Order matters: the throttler (installed last) is outermost, so while auto-retry waits out a 429's
-  // retry_after inside it, that chat's queue is held and no further call goes to that chat.
-  // Innermost: every attempt is counted, including each 429 and each retry.
+  // Order matters (the transformer installed last is outermost). Innermost: every attempt is counted, including
+  // each 429 and each retry. Then the per-chat send scheduler (it replaces grammY's FIFO throttler; see
+  // send-scheduler.ts): every attempt waits for a slot in its chat's budget, results first, and a 429 blocks the
+  // chat for its retry_after. Outermost, auto-retry: its retries go through the scheduler again.
   if (deps.metrics) bot.api.config.use(countCalls(deps.metrics));
+  const scheduler = createSendScheduler({ budgetOf: telegramBudget, global: { limit: 30, windowMs: 1000 } });
+  bot.api.config.use(scheduledCalls(scheduler));
   // Bounded: a 429 is waited out when Telegram asks for a minute or less; network errors and 5xx are thrown to
   // the caller after three tries (final delivery retries with its own backoff; a command answers with an error).
   bot.api.config.use(
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
   );
-  bot.api.config.use(apiThrottler());
   // Updates run concurrently across chats (the runner) and in order within a chat, so one slow download or gallery
   // render never holds up other chats. The highest update id started is confirmed to Telegram on stop.
   let lastUpdateId = 0;
@@ -64,7 +69,12 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   const uploadCap = deps.isLocalApi ? 2000 * 1000 * 1000 : telegramLimits.documentBytes;
   const fileUrl = (p: string) => `${deps.apiRoot ?? 'https://api.telegram.org'}/file/bot${deps.token}/${p}`;
 
-  const sink = (chatId: number, locale: Locale, at: { replyTo?: number; messageId?: number }, jobId?: string) => {
+  const sink = (
+    chatId: number,
+    locale: Locale,
+    at: { replyTo?: number; messageId?: number; threadId?: number },
+    jobId?: string,
+  ) => {
     let id = jobId;
     const s = createTelegramSink({
       api: bot.api,
@@ -72,9 +82,10 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       ...at,
       locale,
       logger: log,
-      canUpscale: deps.canUpscale,
+      followUpsOf: deps.followUpsOf,
       linkFor: deps.linkFor,
       maxUploadBytes: uploadCap,
+      scheduler,
       onMessage: (m) => id && deps.repo.setMessage(id, String(chatId), String(m)),
     });
     // The job id is known once the first view arrives; the message id is recorded for restarts.
@@ -82,6 +93,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       showProgress: (v: Parameters<typeof s.showProgress>[0]) => ((id = v.jobId), s.showProgress(v)),
       showResult: (v: Parameters<typeof s.showResult>[0]) => ((id = v.jobId), s.showResult(v)),
       showFailure: (v: Parameters<typeof s.showFailure>[0]) => ((id = v.jobId), s.showFailure(v)),
+      slot: s.slot,
     };
   };
 
@@ -91,7 +103,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       isAdmin: deps.isAdmin,
       downloadCap,
       download: (ref) => downloadTelegramFile({ api: bot.api, fileUrl }, ref, downloadCap),
-      sinkFor: (chatId, replyTo, user) => sink(chatId, user.locale, { replyTo }),
+      sinkFor: (chatId, replyTo, user, threadId) => sink(chatId, user.locale, { replyTo, threadId }),
     });
 
   bot.on('message', async (ctx) => {
@@ -134,7 +146,9 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       await registerMenus(bot.api, deps.dispatcher.commands).catch((err) =>
         log.warn({ err: (err as Error).message }, 'could not register the command menu'),
       );
-      runner = run(bot);
+      // Polling after an outage: a fixed 3 s between failed getUpdates (the default doubles without a cap, so the
+      // bot could stay deaf for as long as Telegram was away), quietly, for as long as it takes.
+      runner = run(bot, { runner: { retryInterval: 3_000, silent: true, maxRetryTime: Number.POSITIVE_INFINITY } });
       log.info({ username: bot.botInfo.username }, 'telegram bot started');
     },
     async stop() {

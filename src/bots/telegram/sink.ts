@@ -4,18 +4,26 @@ import type { InputMediaPhoto } from 'grammy/types';
 import { resultGrid } from '../../images/contact-sheet.js';
 import { fitPhoto } from '../../images/fit-output.js';
 import { telegramLimits } from '../../images/limits.js';
-import type { Locale } from '../../i18n/index.js';
+import { previewJpeg } from '../../images/preview.js';
+import { formatDuration, type Locale, t } from '../../i18n/index.js';
+import type { FollowUp } from '../../comfy/manifest.js';
 import type { Logger } from '../../logger.js';
 import { cancelRow, resultRows } from '../result-actions.js';
 import { keyboardOf } from './markup.js';
+import { videoFacts } from './video.js';
 import { oversizeText, resultCaption } from '../result-text.js';
 import { PermanentDeliveryError, type ProgressSink, type ProgressView, type ResultView } from '../progress/sink.js';
+import type { SendScheduler } from '../send-scheduler.js';
+import { inLane } from './scheduled-api.js';
 
 /**
  * One job's message in a Telegram chat. The first progress update sends it (as a reply to the command), later
  * ones edit it in place; the result replaces it with the photo (editMessageMedia), or — for several files — it
- * becomes the buttons message under an album (albums cannot carry buttons). 429s are waited out by the
- * auto-retry plugin under the per-chat throttler, so this code never loops on its own.
+ * becomes the buttons message under an album (albums cannot carry buttons). With a live preview the progress
+ * message is a photo (editMessageMedia) whose caption is the progress text (editMessageCaption from then on). Its
+ * sends wait for their turn in the chat's budget (`slot`, the send scheduler): progress and heartbeats in their lanes,
+ * results and failures first. A long job's end also gets a short reply to the command, since edits notify nobody.
+ * 429s are prevented by the scheduler and waited out by auto-retry, so this code never loops on its own.
  */
 export interface TelegramSinkDeps {
   api: Api;
@@ -26,19 +34,27 @@ export interface TelegramSinkDeps {
   messageId?: number;
   locale: Locale;
   logger: Logger;
-  canUpscale: boolean;
+  /** The follow-up buttons a workflow declares (Upscale, Vary, Animate), for the rows under its results. */
+  followUpsOf?: (workflow: string) => readonly FollowUp[];
+  /** The forum topic of the command (message_thread_id): everything the job sends stays in it. */
+  threadId?: number;
   onMessage?: (messageId: number) => void;
   /** Upload cap for documents/videos (50 MB; 2000 MB with a local Bot API server). */
   maxUploadBytes?: number;
   /** A download link for a stored result (when PUBLIC_URL is set). */
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
+  /** The chat's send budget, shared with every other job there; without it progress is sent at once. */
+  scheduler?: SendScheduler;
 }
 
 const isNotModified = (err: unknown) =>
   err instanceof GrammyError && err.description.includes('message is not modified');
 const isGone = (err: unknown) =>
   err instanceof GrammyError &&
-  /message to edit not found|message can't be edited|there is no text in the message/.test(err.description);
+  /message to edit not found|message can't be edited|there is no (text|caption) in the message/.test(err.description);
+/** A text edit sent to a photo, or a caption edit to a text: the message's kind was not what we thought. */
+const isWrongKind = (err: unknown) =>
+  err instanceof GrammyError && /there is no (text|caption) in the message to edit/.test(err.description);
 
 /** Telegram errors a retry cannot fix: the bot was blocked or removed, the chat is gone, it may not write there. */
 const permanent = (err: unknown) =>
@@ -51,24 +67,73 @@ const permanent = (err: unknown) =>
 export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   const { api, chatId, locale } = deps;
   let messageId = deps.messageId;
-  const replyParams = deps.replyTo
-    ? { reply_parameters: { message_id: deps.replyTo, allow_sending_without_reply: true } }
-    : {};
+  const replyParams = {
+    ...(deps.replyTo ? { reply_parameters: { message_id: deps.replyTo, allow_sending_without_reply: true } } : {}),
+    ...(deps.threadId ? { message_thread_id: deps.threadId } : {}),
+  };
   const maxUpload = deps.maxUploadBytes ?? telegramLimits.documentBytes;
+  /** Whether the job's message is a photo now (a preview or the result): then its text is a caption. */
+  let isPhoto = false;
 
+  /** The job's message shows `text`: as its text, or as its caption once it is a photo. */
   async function showText(text: string, markup?: InlineKeyboard) {
     if (messageId !== undefined) {
       try {
-        await api.editMessageText(chatId, messageId, text, { reply_markup: markup ?? { inline_keyboard: [] } });
+        isPhoto = await editTextOrCaption(api, { chatId, messageId, isPhoto }, text, markup);
         return;
       } catch (err) {
         if (isNotModified(err)) return; // same text and buttons: nothing to do
         if (!isGone(err)) throw err;
-        messageId = undefined; // deleted or turned into media: post a fresh one
+        messageId = undefined; // deleted: post a fresh one
       }
     }
     const sent = await api.sendMessage(chatId, text, { ...replyParams, reply_markup: markup });
     messageId = sent.message_id;
+    isPhoto = false;
+    deps.onMessage?.(messageId);
+  }
+
+  /** The progress message as the live preview picture, captioned with the progress text; false: show text only. */
+  async function showPreview(view: ProgressView, kb: InlineKeyboard | undefined): Promise<boolean> {
+    const photo = await previewPhoto(view.previewPath as string, deps.logger);
+    if (!photo) return false;
+    const caption = view.text.slice(0, telegramLimits.caption);
+    try {
+      if (messageId === undefined) {
+        const sent = await api.sendPhoto(chatId, photo, { ...replyParams, caption, reply_markup: kb });
+        messageId = sent.message_id;
+        deps.onMessage?.(messageId);
+      } else
+        await api.editMessageMedia(
+          chatId,
+          messageId,
+          { type: 'photo', media: photo, caption },
+          { reply_markup: kb ?? { inline_keyboard: [] } },
+        );
+      isPhoto = true;
+      return true;
+    } catch (err) {
+      // Telegram refused this picture (4xx): the text still goes. Anything else is the caller's to handle.
+      if (!(err instanceof GrammyError) || err.error_code === 429 || err.error_code >= 500) throw err;
+      deps.logger.warn({ err: err.description }, 'preview picture refused; text only');
+      return false;
+    }
+  }
+
+  /** Edits notify nobody: a long job's end also gets a short reply to the command (or to the job's message). */
+  async function ping(text: string) {
+    const to = deps.replyTo ?? messageId;
+    const reply = to ? { reply_parameters: { message_id: to, allow_sending_without_reply: true } } : {};
+    await api
+      .sendMessage(chatId, text, { ...replyParams, ...reply })
+      .catch((err) => deps.logger.warn({ err }, 'could not send the ping'));
+  }
+
+  async function photoAsMessage(bytes: Buffer, caption: string, kb: InlineKeyboard | undefined) {
+    const photo = new InputFile(bytes, 'result.png');
+    const sent = await api.sendPhoto(chatId, photo, { ...replyParams, caption, reply_markup: kb });
+    messageId = sent.message_id;
+    isPhoto = true;
     deps.onMessage?.(messageId);
   }
 
@@ -78,6 +143,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
     const media: InputMediaPhoto = { type: 'photo', media: new InputFile(bytes, 'result.png'), caption };
     try {
       await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
+      isPhoto = true;
       return true;
     } catch (err) {
       // Only a refusal of this edit (4xx) means sending instead. A 5xx or an outlasted 429 goes to the delivery
@@ -116,7 +182,12 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
         continue;
       }
       const file = new InputFile(f.absolutePath);
-      if (f.kind === 'video') await api.sendVideo(chatId, file, { ...replyParams, supports_streaming: true });
+      if (f.kind === 'video')
+        await api.sendVideo(chatId, file, {
+          ...replyParams,
+          supports_streaming: true,
+          ...(await videoFacts(f.absolutePath)),
+        });
       else if (f.kind === 'audio') await api.sendAudio(chatId, file, replyParams);
       else await api.sendDocument(chatId, file, replyParams);
     }
@@ -132,6 +203,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
       const grid = await resultGrid(images.slice(0, 4));
       const media: InputMediaPhoto = { type: 'photo', media: new InputFile(grid, 'grid.jpg'), caption };
       await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
+      isPhoto = true;
       return true;
     } catch (err) {
       deps.logger.warn({ err }, 'could not show the grid; showing the caption instead');
@@ -142,15 +214,22 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   async function showResult(view: ResultView) {
     const caption = resultCaption(view, telegramLimits.caption);
     const images = view.files.filter((f) => f.kind === 'image');
-    const kb = keyboardOf(resultRows(locale, view.jobId, images.length, deps.canUpscale));
     const fitted = await Promise.all(
       images.map(async (f) => ({ f, fit: await fitPhoto(f.absolutePath, telegramLimits) })),
     );
+    // A photo Telegram got recompressed gets ⬇️ Original: the untouched file as a document.
+    const originals = fitted.flatMap((x, i) => (x.fit.as === 'photo' && x.fit.recompressed ? [i + 1] : []));
+    const followUps = deps.followUpsOf?.(view.workflow) ?? [];
+    const kb = keyboardOf(resultRows(locale, view.jobId, images.length, followUps, { originals }));
     const photos = fitted.flatMap((x) => (x.fit.as === 'photo' ? [x.fit.bytes] : []));
     const files = [
       ...fitted.filter((x) => x.fit.as === 'document').map((x) => x.f),
       ...view.files.filter((f) => f.kind !== 'image'),
     ];
+    // No job message yet (in a busy group the result's turn can come before the acknowledgement's): one photo with
+    // its buttons is the whole answer, not a photo plus a buttons message.
+    if (photos.length === 1 && files.length === 0 && messageId === undefined)
+      return photoAsMessage(photos[0] as Buffer, caption, kb);
     if (photos.length === 1 && files.length === 0 && (await photoInPlace(photos[0] as Buffer, caption, kb))) return;
     await sendPhotos(photos, caption);
     await sendFiles(files);
@@ -165,12 +244,63 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
     await showText(caption, kb);
   }
 
-  return {
+  const sink: ProgressSink = {
     async showProgress(view: ProgressView) {
       const kb = view.canCancel ? keyboardOf([cancelRow(locale, view.jobId)]) : undefined;
+      if (view.previewPath && (await showPreview(view, kb))) return;
       await showText(view.text, kb);
     },
-    showResult: (view) => showResult(view).catch((err) => Promise.reject(permanent(err))),
-    showFailure: (view) => showText(view.text).catch((err) => Promise.reject(permanent(err))),
+    async showResult(view) {
+      await showResult(view).catch((err) => Promise.reject(permanent(err)));
+      if (view.notify)
+        await ping(t(locale, 'notify.done', { id: view.shortId, time: formatDuration(view.durationMs) }));
+    },
+    async showFailure(view) {
+      await showText(view.text).catch((err) => Promise.reject(permanent(err)));
+      if (view.notify) await ping(t(locale, 'notify.failed', { id: view.shortId }));
+    },
+  };
+  return deps.scheduler ? { ...sink, slot: slotIn(deps.scheduler, chatId, () => messageId === undefined) } : sink;
+}
+
+/** Edits the text, or the caption of a photo; after a restart the kind is learnt from Telegram's answer. */
+async function editTextOrCaption(
+  api: Api,
+  at: { chatId: number; messageId: number; isPhoto: boolean },
+  text: string,
+  markup: InlineKeyboard | undefined,
+): Promise<boolean> {
+  const reply_markup = markup ?? { inline_keyboard: [] };
+  for (let isPhoto = at.isPhoto, attempt = 0; ; attempt++, isPhoto = !isPhoto) {
+    try {
+      const caption = text.slice(0, telegramLimits.caption);
+      if (isPhoto) await api.editMessageCaption(at.chatId, at.messageId, { caption, reply_markup });
+      else await api.editMessageText(at.chatId, at.messageId, text, { reply_markup });
+      return isPhoto;
+    } catch (err) {
+      if (attempt > 0 || !isWrongKind(err)) throw err;
+    }
+  }
+}
+
+/** The live preview frame as a small photo; undefined when it cannot be read (the text goes alone then). */
+async function previewPhoto(file: string, logger: Logger): Promise<InputFile | undefined> {
+  try {
+    return new InputFile(await previewJpeg(file), 'preview.jpg');
+  } catch (err) {
+    logger.debug({ err: (err as Error).message }, 'preview frame unreadable; text only');
+    return undefined;
+  }
+}
+
+/**
+ * Turns in the chat's budget: one pending request per message; its first send (the acknowledgement) is not spread
+ * out like edits. The granted slot is spent by the first API call the sink makes with it.
+ */
+function slotIn(scheduler: SendScheduler, chatId: number, isFirst: () => boolean): NonNullable<ProgressSink['slot']> {
+  const key = `${chatId}:${Math.random().toString(36).slice(2)}`;
+  return async (lane, signal) => {
+    const grant = await scheduler.acquire(String(chatId), lane, { key, signal, isFirst: isFirst() });
+    return grant && { run: (send) => inLane(lane, send, grant), release: () => grant.release() };
   };
 }

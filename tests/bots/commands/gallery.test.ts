@@ -150,7 +150,7 @@ describe('opening a past job', () => {
     expect(c.ops).toEqual(['reply']);
     const [reply] = c.replies;
     expect(reply?.text).toMatchInlineSnapshot(`
-      "imagine · job 0b9e1c1e · succeeded
+      "imagine · job 0b9e1c1e · done
       prompt: a fox
       steps: 8
       seed: 42"
@@ -160,19 +160,20 @@ describe('opening a past job', () => {
     expect(actionsOf(reply?.rows)).toEqual([
       { kind: 'reroll', jobId: job.id },
       { kind: 'remix', jobId: job.id },
-      { kind: 'upscale', jobId: job.id, index: 1 },
-      { kind: 'upscale', jobId: job.id, index: 2 },
+      { kind: 'star', jobId: job.id },
+      // Upscale, Vary (subtle), Vary (strong), Animate (imagine's follow-ups) on each image.
+      ...[1, 2].flatMap((index) => [1, 2, 3, 4].map((n) => ({ kind: 'follow_up', jobId: job.id, index, n }))),
     ]);
   });
 
-  it('offers no upscale for a job without images', async () => {
+  it('offers no follow-ups for a job without images', async () => {
     const { repo, d } = setup();
     const job = seedJob(repo, { status: 'failed' });
     const c = recordingContext({ user: { locale: 'zh-TW' } });
     await d.action({ kind: 'open', jobId: job.id }, c.ctx);
     expect(c.replies[0]?.files).toEqual([]);
-    expect(actionsOf(c.replies[0]?.rows).map((a) => a.kind)).toEqual(['reroll', 'remix']);
-    expect(c.replies[0]?.text.startsWith(`imagine · 任務 ${job.shortId} · failed`)).toBe(true);
+    expect(actionsOf(c.replies[0]?.rows).map((a) => a.kind)).toEqual(['reroll', 'remix', 'star']);
+    expect(c.replies[0]?.text.startsWith(`imagine · 任務 ${job.shortId} · 失敗`)).toBe(true);
   });
 
   it('opens nothing of someone else’s', async () => {

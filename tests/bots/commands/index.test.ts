@@ -13,8 +13,11 @@ describe('the command list', () => {
     expect(createCommands(strictCommandDeps()).map((c) => c.name)).toEqual([
       ...[...workflows.keys()],
       'gallery',
+      'show',
       'remix',
       'cancel',
+      'me',
+      'settings',
       'models',
       'help',
       'status',
@@ -50,7 +53,21 @@ describe('the action list', () => {
   it('handles every kind of button exactly once', () => {
     const kinds = createActions(strictCommandDeps()).map((a) => a.kind);
     // `satisfies` makes this list fail to compile when a kind is added to Action.
-    const every = { cancel: 1, reroll: 1, remix: 1, upscale: 1, page: 1, open: 1 } satisfies Record<Action['kind'], 1>;
+    const every = {
+      cancel: 1,
+      reroll: 1,
+      remix: 1,
+      upscale: 1,
+      follow_up: 1,
+      original: 1,
+      page: 1,
+      open: 1,
+      star: 1,
+      withdraw: 1,
+      me: 1,
+      setting: 1,
+      settings: 1,
+    } satisfies Record<Action['kind'], 1>;
     expect([...kinds].sort()).toEqual(Object.keys(every).sort());
   });
 });

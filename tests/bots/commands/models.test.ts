@@ -41,6 +41,10 @@ describe('/models', () => {
             "text": "Models you can pick:
       /imagine --model:
       • dreamshaper_8.safetensors
+      • v1-5-pruned-emaonly.safetensors
+
+      /vary --model:
+      • dreamshaper_8.safetensors
       • v1-5-pruned-emaonly.safetensors",
           },
         },
@@ -54,7 +58,10 @@ describe('/models', () => {
         CheckpointLoaderSimple: { input: { required: { ckpt_name: ['COMBO', { options: ['a.safetensors'] }] } } },
       }),
     });
-    expect(await modelChoices(deps)).toEqual([{ workflow: 'imagine', option: 'model', choices: ['a.safetensors'] }]);
+    expect(await modelChoices(deps)).toEqual([
+      { workflow: 'imagine', option: 'model', choices: ['a.safetensors'] },
+      { workflow: 'vary', option: 'model', choices: ['a.safetensors'] },
+    ]);
   });
 
   it('says so when ComfyUI offers none or was not asked yet, in the user’s language', async () => {

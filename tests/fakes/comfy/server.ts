@@ -35,7 +35,7 @@ export interface RunScript {
   holdAt?: string;
   /** Drop every socket when the sampler reaches this step (the run goes on). */
   dropSocketsAtStep?: number;
-  /** Send preview frames on sampler steps. */
+  /** Send preview frames (real 64×64 JPEGs, a new shade each step) on sampler steps. */
   previews?: boolean;
 }
 
@@ -70,6 +70,49 @@ export interface RecordedRequest {
 
 const SAMPLERS = /^(KSampler|KSamplerAdvanced|SamplerCustom|SamplerCustomAdvanced)$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Boxes of an MP4 without media data: the size and length the graph asks for (`width`/`height`/`length`, `fps`). */
+function fakeMp4(prompt: Graph): Buffer {
+  const box = (type: string, ...body: Buffer[]) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(8 + body.reduce((n, b) => n + b.length, 0), 0);
+    head.write(type, 4, 'latin1');
+    return Buffer.concat([head, ...body]);
+  };
+  const nodes = Object.values(prompt).map((n) => n.inputs ?? {});
+  const canvas = nodes.find((i) => typeof i.width === 'number' && typeof i.length === 'number') ?? {};
+  const fps = Number(nodes.find((i) => typeof i.fps === 'number')?.fps ?? 16);
+  const [width, height, frames] = [
+    Number(canvas.width ?? 64),
+    Number(canvas.height ?? 64),
+    Number(canvas.length ?? 16),
+  ];
+  const mvhd = Buffer.alloc(100); // version 0: timescale at 12, duration at 16
+  mvhd.writeUInt32BE(1000, 12);
+  mvhd.writeUInt32BE(Math.round((frames / fps) * 1000), 16);
+  const tkhd = Buffer.alloc(84); // version 0: width and height (16.16) at 76 and 80
+  tkhd.writeUInt32BE(width * 65536, 76);
+  tkhd.writeUInt32BE(height * 65536, 80);
+  return Buffer.concat([
+    box('ftyp', Buffer.from('isom\0\0\x02\0isomiso2', 'latin1')),
+    box('moov', box('mvhd', mvhd), box('trak', box('tkhd', tkhd))),
+  ]);
+}
+
+/** Preview frames as ComfyUI sends them: small real JPEGs, a different shade at each step (8 kept, made once). */
+const previewFrames = new Map<number, Promise<Buffer>>();
+function previewFrame(step: number): Promise<Buffer> {
+  const n = step % 8;
+  let frame = previewFrames.get(n);
+  if (!frame) {
+    const background = { r: 30 * n, g: 90, b: 200 - 20 * n };
+    frame = sharp({ create: { width: 64, height: 64, channels: 3, background } })
+      .jpeg()
+      .toBuffer();
+    previewFrames.set(n, frame);
+  }
+  return frame;
+}
 
 let cachedInfo: Info | undefined;
 export function loadFixtureObjectInfo(): Info {
@@ -131,6 +174,9 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
   let lastView: { startedAt: number; endedAt?: number; bytes: number } | undefined;
   /** When each prompt started and finished executing (for the benchmark's GPU-time baseline). */
   const runTimes = new Map<string, { start: number; end?: number }>();
+  /** Checkpoints in VRAM (one prompt's worth, as with little VRAM) and how often each was loaded. */
+  let loadedModels = new Set<string>();
+  const modelLoads = new Map<string, number>();
 
   // ---- WebSocket side -------------------------------------------------------------------------
   const send = (sid: string | undefined, type: string, data: unknown) => {
@@ -428,11 +474,8 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     if (cls === 'SaveVideo' || cls === 'SaveWEBM' || cls === 'VHS_VideoCombine') {
       const ext = cls === 'SaveWEBM' ? 'webm' : 'mp4';
       const filename = nextName(ext);
-      // ftyp box: enough for type sniffing; the fake does not encode real video.
-      files.set(
-        `output/${subfolder}/${filename}`,
-        Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom\0\0\x02\0isomiso2'), Buffer.alloc(64)]),
-      );
+      // ftyp (type sniffing) and moov headers (size and length); the fake does not encode real video.
+      files.set(`output/${subfolder}/${filename}`, fakeMp4(prompt));
       const entry = { filename, subfolder, type: 'output' };
       return cls === 'VHS_VideoCombine'
         ? { gifs: [{ ...entry, format: 'video/h264-mp4', frame_rate: 16 }] }
@@ -459,6 +502,16 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
     const signature = JSON.stringify(item.prompt);
     const isCached = signature === lastSignature;
     const order = executionOrder(item.prompt, item.outputs);
+    if (!isCached) {
+      const wanted = new Set<string>();
+      for (const id of order)
+        for (const input of ['ckpt_name', 'unet_name']) {
+          const name = item.prompt[id]?.inputs?.[input];
+          if (typeof name === 'string') wanted.add(name);
+        }
+      for (const name of wanted) if (!loadedModels.has(name)) modelLoads.set(name, (modelLoads.get(name) ?? 0) + 1);
+      if (wanted.size) loadedModels = wanted;
+    }
     const finish = (status: 'success' | 'error', last: [string, Record<string, unknown>] | undefined) => {
       if (last) msgs.push(last);
       history.set(pid, {
@@ -539,7 +592,7 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
             await delay(script.stepDelayMs ?? opts.defaultStepDelayMs ?? 2);
             if (interruptFlag) return interrupted(id);
             if (script.previews) {
-              const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, k & 0xff]);
+              const jpeg = await previewFrame(k);
               const target = sid && sockets.get(sid);
               if (target && flags.get(target)) {
                 const meta = Buffer.from(
@@ -890,6 +943,8 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
       files.set(`${opts.type ?? 'output'}/${opts.subfolder ?? ''}/${name}`, bytes);
     },
     runTimes,
+    /** How many times each checkpoint was loaded (a prompt needing a model not loaded by the previous one). */
+    modelLoads: () => Object.fromEntries(modelLoads),
     submissions: () => requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length,
     async close() {
       closed = true;
