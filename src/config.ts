@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseObjectStoreUrl } from './transfer/object-store-url.js';
 
 const urlList = z
   .string()
@@ -29,6 +30,15 @@ const idList = z
       }),
     ),
   );
+
+const isObjectStoreUrl = (v: string) => {
+  try {
+    parseObjectStoreUrl(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Telegram accounts shared by many people (anonymous admins, channel posts, automatic forwards). */
 const SHARED_IDS = new Set(['telegram:1087968824', 'telegram:136817688', 'telegram:777000']);
@@ -130,6 +140,25 @@ export const configSchema = z
     INPUT_RETENTION_H: posInt(24, 24 * 365),
     /** Outputs are deleted after this many days; their history rows are soft-deleted. */
     OUTPUT_RETENTION_D: posInt(30, 3650),
+    /**
+     * Where files cross between a frontend and a worker that do not share STORAGE_DIR: unset, through Redis (chunked);
+     * set, an S3-compatible bucket: s3://bucket[/prefix] or http(s)://key:secret@host:port/bucket[/prefix].
+     */
+    OBJECT_STORE_URL: z
+      .string()
+      .refine((v) => isObjectStoreUrl(v), {
+        error: 'expected s3://bucket[/prefix] or http(s)://key:secret@host[:port]/bucket[/prefix]',
+      })
+      .optional(),
+    /** The bucket's region (default us-east-1 for an http(s) URL; for s3:// the AWS SDK's own lookup). */
+    OBJECT_STORE_REGION: z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .optional(),
+    /** A transferred file is deleted once its job is delivered, and after this many hours at the latest. */
+    TRANSFER_TTL_H: posInt(24, 24 * 30),
+    /** Largest file that crosses between hosts (MB of 1,048,576 bytes); a larger output fails as too large. */
+    TRANSFER_MAX_MB: posInt(200, 100_000),
     /** Folder with <name>.json + <name>.manifest.json pairs. */
     WORKFLOWS_DIR: z
       .string()
@@ -178,6 +207,12 @@ export const configSchema = z
       httpPort: env.HTTP_PORT,
       httpHost: env.HTTP_HOST,
       linkTtlMs: env.LINK_TTL_H * 3_600_000,
+      transfer: {
+        objectStore: env.OBJECT_STORE_URL ? parseObjectStoreUrl(env.OBJECT_STORE_URL) : undefined,
+        region: env.OBJECT_STORE_REGION,
+        ttlMs: env.TRANSFER_TTL_H * 3_600_000,
+        maxBytes: env.TRANSFER_MAX_MB * 1_048_576,
+      },
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       maxQueuedPerUser: env.MAX_QUEUED_PER_USER,
     };

@@ -18,6 +18,8 @@ import { createProducer } from '../queue/producer.js';
 import { createQuotas } from '../queue/quotas.js';
 import { connectProducer, createRedis } from '../queue/redis.js';
 import { createStorage } from '../storage.js';
+import { createFrontendFiles } from '../transfer/frontend-files.js';
+import { openTransfer } from './transfer.js';
 
 /**
  * What every frontend (the chat bots and the terminal) shares: history, the producer, job events, the job tracker,
@@ -40,7 +42,13 @@ export async function startFrontendCore(deps: {
   const asks = createAsksRepo({ db });
   const producerRedis = await connectProducer(deps.redisUrl, logger);
   lifecycle.onShutdown('producer redis', () => void producerRedis.disconnect());
-  const producer = createProducer({ redis: producerRedis, prefix: config.queuePrefix, workflows: workflows.keys() });
+  const transfer = await openTransfer({ config, redisUrl: deps.redisUrl, logger, side: 'frontend' });
+  lifecycle.onShutdown('transfer', () => transfer.close());
+  // A worker on another disk gets the inputs through the transfer store, and sends the outputs back through it.
+  const files = createFrontendFiles({ ...transfer, storage, workflows, logger });
+  const producer = files.wrapProducer(
+    createProducer({ redis: producerRedis, prefix: config.queuePrefix, workflows: workflows.keys() }),
+  );
   lifecycle.onShutdown('producer', () => producer.close());
   const events = createJobEvents({
     connection: () => createRedis(deps.redisUrl, 'worker', logger),
@@ -61,6 +69,8 @@ export async function startFrontendCore(deps: {
     maxPromptChars: config.maxPromptChars,
     onDeliveryRetry: (platform) => deps.metrics?.deliveryRetry(platform === 'discord' ? 'discord' : 'telegram'),
     onProgressEdit: (result) => deps.metrics?.progressEdit(result),
+    // Handed on to the follower, which fetches the outputs before delivery.
+    ...{ transfer: files },
   });
   lifecycle.onShutdown('tracker', () => tracker.close());
   const quotas = createQuotas({
@@ -92,7 +102,7 @@ export async function startFrontendCore(deps: {
     maxPromptChars: config.maxPromptChars,
     suggest: createSuggester(commandDeps),
   });
-  return { workflows, storage, db, repo, asks, producer, events, tracker, access, dispatcher };
+  return { transfer, workflows, storage, db, repo, asks, producer, events, tracker, access, dispatcher };
 }
 
 /** Model lists for /models: read from the first ComfyUI, refreshed every OBJECT_INFO_REFRESH_S. */

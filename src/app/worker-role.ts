@@ -12,6 +12,9 @@ import { comfyCheck } from '../ops/readiness.js';
 import { createRedis } from '../queue/redis.js';
 import { createGenerationWorker } from '../queue/worker.js';
 import { createStorage } from '../storage.js';
+import { ANNOUNCE_EVERY_MS } from '../transfer/storages.js';
+import { createWorkerFiles } from '../transfer/worker-files.js';
+import { openTransfer } from './transfer.js';
 import type { HttpServer } from './http-role.js';
 
 /** Which workflows a ComfyUI can run (node classes and named models present), and why not the others. */
@@ -45,6 +48,17 @@ export async function startWorkerRole(deps: {
   const { config, logger, lifecycle } = deps;
   const metrics = deps.http?.metrics;
   const storage = createStorage(config.storageDir);
+  // Jobs from a frontend on another disk: inputs in and outputs out through the transfer store. This disk is
+  // announced now and every few minutes, so frontends know to send inputs (see transfer/storages.ts).
+  const transfer = await openTransfer({ config, redisUrl: deps.redisUrl, logger, side: 'worker' });
+  const files = createWorkerFiles({ store: transfer.store, storage, storageId: transfer.storageId, logger });
+  const announce = () =>
+    void transfer.storages
+      .announce(transfer.storageId)
+      .catch((err) => logger.warn({ err }, 'could not announce this worker’s disk'));
+  announce();
+  const announcer = setInterval(announce, ANNOUNCE_EVERY_MS);
+  announcer.unref();
   const started = [];
   const stops: Array<() => Promise<void>> = [];
   for (const url of config.comfyUrls) {
@@ -81,6 +95,7 @@ export async function startWorkerRole(deps: {
       lockDurationMs: config.workerLockMs,
       onBusy: (jobId) => heartbeat.setBusy(jobId),
       metrics,
+      transfer: files,
     });
 
     let timer: NodeJS.Timeout | undefined;
@@ -134,6 +149,10 @@ export async function startWorkerRole(deps: {
     started.push({ url, workerId, worker: gw, client, socket, firstCheck: check });
   }
   // One step for all instances: they stop taking jobs at the same moment and share one deadline.
+  lifecycle.onShutdown('worker transfer', async () => {
+    clearInterval(announcer);
+    await transfer.close();
+  });
   lifecycle.onShutdown('workers', async () => {
     await Promise.all(stops.map((stop) => stop()));
   });

@@ -9,6 +9,11 @@ export const generationJobSchema = z.object({
   params: z.record(z.string(), z.unknown()),
   requestedBy: z.object({ platform: z.enum(['cli', 'telegram', 'discord']), userId: z.string().max(64) }),
   createdAt: z.number().int(),
+  /**
+   * The id of the frontend's STORAGE_DIR (`.storage-id`). A worker whose own id differs fetches the inputs from the
+   * transfer store and puts the outputs there; absent (older jobs) or equal means one shared disk.
+   */
+  storageId: z.uuid().optional(),
 });
 export type GenerationJob = z.infer<typeof generationJobSchema>;
 

@@ -23,6 +23,8 @@ import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { mediaOf, type Storage } from '../storage.js';
+import { InputMissingError, type WorkerFiles } from '../transfer/worker-files.js';
+import { TransferTooLargeError } from '../transfer/store.js';
 import { repeatedErrorLog } from './redis.js';
 import {
   decodeFailure,
@@ -61,6 +63,8 @@ export interface GenerationWorkerDeps {
   /** Workflows to consume at start (default: all); see setWorkflows. */
   workflowNames?: string[];
   metrics?: Metrics;
+  /** Inputs in and outputs out through the transfer store, for jobs from a frontend on another disk. */
+  transfer?: WorkerFiles;
 }
 
 export interface GenerationWorker {
@@ -116,6 +120,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       countFailure(workflow, job, mapped);
       throw mapped;
     } finally {
+      await deps.transfer?.discard(job.data).catch((err) => jlog.warn({ err }, 'could not remove transferred files'));
       deps.onBusy?.(undefined);
     }
   };
@@ -143,6 +148,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     if (!workflow)
       throw new UnrecoverableError(encodeFailure({ kind: 'invalid', message: `unknown workflow "${data.workflow}"` }));
     const params = paramsSchemaOf(workflow.manifest, deps.maxPromptChars).parse(data.params) as Record<string, unknown>;
+    await deps.transfer?.receiveInputs(data, workflow.manifest);
 
     // Media params name files we stored under STORAGE_DIR/inputs; ComfyUI gets them through /upload/image.
     for (const p of workflow.manifest.params) {
@@ -254,6 +260,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       throw new UnrecoverableError(
         encodeFailure({ kind: 'execution', message: 'the workflow finished but saved no files' }),
       );
+    await deps.transfer?.sendOutputs(data, outDir);
     jlog.info({ files: files.length, resumedFrom: run.resumedFrom, ms: Date.now() - startedAt }, 'job done');
     return {
       files,
@@ -287,6 +294,15 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     if (err instanceof ExecutionError) {
       jlog.warn({ err }, 'node failed');
       return fail({ kind: 'execution', message: err.message, node: err.nodeId, nodeClass: err.nodeType });
+    }
+    if (err instanceof TransferTooLargeError) {
+      jlog.warn({ err, bytes: err.bytes, maxBytes: err.maxBytes }, 'output over TRANSFER_MAX_MB');
+      return fail({ kind: 'too_large', message: err.message });
+    }
+    // Retryable: another worker (on the frontend's disk) may take it, or the frontend has not sent it yet.
+    if (err instanceof InputMissingError) {
+      jlog.warn({ file: err.file }, 'input not received');
+      return new Error(encodeFailure({ kind: 'invalid', message: err.message }));
     }
     if (err instanceof OutputTooLargeError) {
       jlog.warn({ err, bytes: err.declaredBytes, maxBytes: err.maxBytes }, 'output over COMFY_DOWNLOAD_MAX_MB');

@@ -24,7 +24,13 @@ export const buttonsOf = (
 /** The whole product as `npm start` builds it (bot role + worker role), against fake Telegram and fake ComfyUI. */
 export async function startTelegramHarness(
   env: Record<string, string> = {},
-  opts: { withWorker?: boolean; secondGpu?: boolean; beforeBot?: (telegram: FakeTelegram) => void } = {},
+  opts: {
+    withWorker?: boolean;
+    secondGpu?: boolean;
+    beforeBot?: (telegram: FakeTelegram) => void;
+    /** The worker's own STORAGE_DIR (a worker on another host, no shared disk); default: the bot's. */
+    workerStorageDir?: string;
+  } = {},
 ) {
   const comfy: FakeComfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 });
   const comfy2 = opts.secondGpu ? await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 }) : undefined;
@@ -42,8 +48,15 @@ export async function startTelegramHarness(
   const workerLifecycle = createLifecycle(logger);
   let botLifecycle = createLifecycle(logger);
   const workflows = loadWorkflows(config.workflowsDir);
+  const workerConfig = opts.workerStorageDir ? { ...config, storageDir: opts.workerStorageDir } : config;
   const startWorker = () =>
-    startWorkerRole({ config, redisUrl: config.redisUrl as string, workflows, logger, lifecycle: workerLifecycle });
+    startWorkerRole({
+      config: workerConfig,
+      redisUrl: config.redisUrl as string,
+      workflows,
+      logger,
+      lifecycle: workerLifecycle,
+    });
   if (opts.withWorker !== false) await startWorker();
   opts.beforeBot?.(telegram);
   let role = await startBotRole({

@@ -5,6 +5,7 @@ import { decodeFailure, generationResultSchema, progressEventSchema } from '../.
 import type { JobEvents } from '../../queue/events.js';
 import type { Producer } from '../../queue/producer.js';
 import type { Storage } from '../../storage.js';
+import type { FrontendFiles } from '../../transfer/frontend-files.js';
 import { type DeliveryDeps, deliver, type Outcome, recordOutcome, viewOf } from '../delivery.js';
 import type { JobInfo, ProgressState } from '../progress/model.js';
 import { renderProgress } from '../progress/render.js';
@@ -31,6 +32,8 @@ export interface FollowerDeps {
   onDeliveryRetry?: (platform: string) => void;
   onProgressEdit?: (result: 'sent' | 'skipped') => void;
   deliveryDelaysMs?: readonly number[];
+  /** Outputs made on another disk come through the transfer store before delivery; absent: one shared disk. */
+  transfer?: Pick<FrontendFiles, 'receiveOutputs' | 'release'>;
 }
 
 const isFinal = (s: JobStatus) => finalStatuses.includes(s);
@@ -59,12 +62,23 @@ export function createFollower(deps: FollowerDeps) {
   async function deliverOwed(jobId: string, sink: ProgressSink, outcome?: Outcome) {
     const row = deps.repo.get(jobId);
     if (!row || row.deliveredAt || !isFinal(row.status)) return;
-    const result = await deliver(sink, viewOf(delivery, row, outcome), {
+    let shown = row;
+    if (row.status === 'succeeded' && deps.transfer) {
+      // Unreachable store: the job stays owed and the redelivery sweep comes back to it.
+      const isHere = await deps.transfer.receiveOutputs(row).catch((err) => {
+        log.warn({ err, jobId }, 'could not fetch the outputs from the transfer store; delivery stays owed');
+      });
+      if (isHere === undefined) return;
+      if (!isHere) shown = { ...row, status: 'failed', error: 'internal: the outputs expired in the transfer store' };
+    }
+    const result = await deliver(sink, viewOf(delivery, shown, outcome), {
       logger: log,
       onRetry: () => deps.onDeliveryRetry?.(row.platform),
       delaysMs: deps.deliveryDelaysMs,
     });
-    if (result !== 'owed') deps.repo.markDelivered(jobId);
+    if (result === 'owed') return;
+    deps.repo.markDelivered(jobId);
+    await deps.transfer?.release(jobId).catch((err) => log.warn({ err, jobId }, 'could not clear the transfer store'));
   }
 
   // Safety net for events lost to a Redis disconnect: every 30 s, ask BullMQ about the jobs still followed.
