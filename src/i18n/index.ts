@@ -21,9 +21,17 @@ export function pickLocale(platformLocale: string | undefined | null): Locale {
 /** A stored locale string (history rows) back to a Locale. */
 export const asLocale = (value: string | undefined): Locale => (value === 'zh-TW' ? 'zh-TW' : 'en');
 
-export function t(locale: Locale, key: MessageKey, params: Record<string, string | number> = {}): string {
+export function t(
+  locale: Locale,
+  key: MessageKey,
+  params: Record<string, string | number | ((locale: Locale) => string)> = {},
+): string {
   const entry = catalogs[locale][key] ?? catalogs.en[key];
-  return typeof entry === 'function' ? entry(params) : entry;
+  if (typeof entry !== 'function') return entry;
+  // A parameter may itself depend on the language (validation problems): rendered here, for this reader.
+  return entry(
+    Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'function' ? v(locale) : v])),
+  );
 }
 
 /** 65 s → "1:05", 3725 s → "1:02:05". */

@@ -1,3 +1,5 @@
+import { UserError } from '../../errors.js';
+import { finalStatuses } from '../../history/jobs-repo.js';
 import { t } from '../../i18n/index.js';
 import { defineCommand } from '../command.js';
 import { defineAction } from '../dispatch.js';
@@ -28,7 +30,9 @@ export const cancelCommand = (deps: CommandDeps) =>
 export const cancelAction = (deps: CommandDeps) =>
   defineAction({
     kind: 'cancel',
-    async run(action, ctx) {
+    async run(action, ctx, { record }) {
+      // The button outlived its job (the message was not updated, or an old copy of it): say so, change nothing.
+      if (record && finalStatuses.includes(record.status)) throw new UserError('error.unknown_button');
       await ctx.defer({ update: true });
       await deps.tracker.cancel(action.jobId, { ...ctx.user });
     },
