@@ -1,6 +1,8 @@
 import type { Manifest, Param } from '../comfy/manifest.js';
 import { coerceParam, isMediaParam } from '../comfy/param-kinds.js';
 import { UserError } from '../errors.js';
+import { closestOption } from './closest-option.js';
+import { invalidOptions } from './validate.js';
 
 /**
  * Text frontends (terminal, Telegram): `a red fox --aspect 16:9 --n 2` → raw values for a command's schema.
@@ -53,17 +55,24 @@ export function parseArgs(
     }
     const flag = FLAG.exec(tok.value);
     if (!flag) {
-      free.push(tok.value);
+      // A built-in's word naming one of its on/off options switches it on: `/gallery starred`.
+      const named = positional.length ? byName.get(tok.value.toLowerCase()) : undefined;
+      if (named?.type === 'bool' && !positional.includes(named.name)) values[named.name] = true;
+      else free.push(tok.value);
       continue;
     }
     const name = (flag[1] as string).toLowerCase().replace(/-/g, '_');
     const param = byName.get(name);
-    if (!param || (isMediaParam(param) && !opts.allowMedia)) throw new UserError('error.unknown_option', { name });
+    if (!param || (isMediaParam(param) && !opts.allowMedia)) throw unknownOption(name, spec.options, opts);
     let raw = flag[2];
     if (raw === undefined) {
       const next = tokens[i + 1]?.value;
-      if (next === undefined || /^--[a-z]/i.test(next))
-        throw new UserError('error.invalid_options', { issues: `• ${param.name}: a value is needed` });
+      // `--starred` alone is on; `--starred off` says which.
+      if (param.type === 'bool' && typeof coerceParam(param, next ?? '') !== 'boolean') {
+        values[param.name] = true;
+        continue;
+      }
+      if (next === undefined || /^--[a-z]/i.test(next)) throw needsValue(param.name);
       raw = next;
       i += 1;
     }
@@ -85,9 +94,17 @@ function fillFree(spec: ArgSpec, free: string[], values: Record<string, unknown>
   }
   const texts = spec.options.filter((p) => p.type === 'text' && values[p.name] === undefined);
   const target = texts.find((p) => p.required) ?? texts[0];
-  if (!target)
-    throw new UserError('error.invalid_options', { issues: `• unexpected text: ${free.join(' ').slice(0, 50)}` });
+  if (!target) throw invalidOptions([{ key: 'issue.unexpected_text', params: { text: free.join(' ').slice(0, 50) } }]);
   values[target.name] = free.join(' ');
+}
+
+const needsValue = (name: string) => invalidOptions([{ key: 'issue.needs_value', params: { name } }]);
+
+/** `--ratio` → "did you mean --aspect?", among the options that may be typed here. */
+function unknownOption(name: string, options: readonly Param[], opts: { allowMedia?: boolean }) {
+  const typable = options.filter((p) => opts.allowMedia || !isMediaParam(p));
+  const suggestion = closestOption(name, typable);
+  return new UserError('error.unknown_option', suggestion ? { name, suggestion } : { name });
 }
 
 /** A workflow's options from typed text (chats and terminal alike). */
@@ -108,7 +125,7 @@ export function takeMediaPaths(params: readonly Param[], tokens: string[]) {
       continue;
     }
     const value = flag[2] ?? tokens[++i];
-    if (value === undefined) throw new UserError('error.invalid_options', { issues: `• ${p.name}: a value is needed` });
+    if (value === undefined) throw needsValue(p.name);
     paths[p.name] = value;
   }
   return { paths, rest };

@@ -2,7 +2,7 @@ import type { Param } from '../comfy/manifest.js';
 import { isMediaParam } from '../comfy/param-kinds.js';
 import { UserError } from '../errors.js';
 import { storeInputs } from '../media/store-inputs.js';
-import type { CommandContext, MediaRef } from './command.js';
+import { type CommandContext, howToSend, type MediaRef } from './command.js';
 import type { CommandDeps } from './commands/deps.js';
 import type { Submitted } from './jobs/tracker.js';
 import { assembleParams } from './validate.js';
@@ -24,7 +24,7 @@ export async function submitJob(
   const mediaParams = workflow.manifest.params.filter(isMediaParam);
   await deps.tracker.ensureRunnable(workflowName);
   const refs = opts.media ? ctx.media(mediaParams) : {};
-  if (opts.media) checkRefs(mediaParams, refs, options);
+  if (opts.media) checkRefs(mediaParams, refs, options, ctx);
   const { user } = ctx;
   await deps.quotas.check(user, deps.repo.unfinishedCount(user.platform, user.userId));
   await ctx.defer();
@@ -41,13 +41,22 @@ export async function submitJob(
   });
 }
 
-/** Refuses a missing file or one we already know is too big, before anything is downloaded. */
-function checkRefs(params: Param[], refs: Record<string, MediaRef>, options: Record<string, unknown>) {
+/** Refuses a missing file (saying how to send one here) or one we already know is too big, before any download. */
+function checkRefs(
+  params: Param[],
+  refs: Record<string, MediaRef>,
+  options: Record<string, unknown>,
+  ctx: CommandContext,
+) {
   for (const p of params) {
     const ref = refs[p.name];
     if (!ref) {
       if (p.required && typeof options[p.name] !== 'string')
-        throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', { name: p.name });
+        throw new UserError(p.type === 'image' ? 'input.missing_image' : 'input.missing_audio', {
+          name: p.name,
+          label: p.description[ctx.user.locale],
+          how: howToSend(ctx, p),
+        });
       continue;
     }
     if (ref.size !== undefined && ref.size > ref.maxBytes)

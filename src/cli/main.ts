@@ -5,9 +5,12 @@ import { startFrontendCore } from '../app/frontend-core.js';
 import { startWorkerRole } from '../app/worker-role.js';
 import type { CommandDefinition } from '../bots/command.js';
 import { listCommands } from '../bots/commands/index.js';
-import { helpText } from '../bots/commands/help.js';
-import { takeMediaPaths } from '../bots/parse-args.js';
+import { commandHelp, helpText } from '../bots/commands/help.js';
+import { userErrorText } from '../bots/error-text.js';
+import { parseArgs, takeMediaPaths } from '../bots/parse-args.js';
 import { createTerminalContext, type TerminalIo } from '../bots/terminal/context.js';
+import { helpExample } from '../bots/usage.js';
+import { parseOptions } from '../bots/validate.js';
 import { loadWorkflows, type WorkflowRegistry } from '../comfy/workflows.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { isUserError } from '../errors.js';
@@ -43,14 +46,17 @@ export async function runCli(
   const [command, ...rest] = argv;
   try {
     const workflows = loadWorkflows(config.workflowsDir);
+    const listed = listCommands(workflows, config.maxPromptChars);
     if (!command || command === '--help' || command === '-h') {
-      io.out.write(`${usage(locale, workflows, config)}\n`);
+      io.out.write(`${usage(locale, listed)}\n`);
       return command ? 0 : 2;
     }
-    const listed = listCommands(workflows, config.maxPromptChars);
-    if (command === 'help' || rest.includes('--help') || rest.includes('-h')) {
-      const only = listed.filter((d) => command === 'help' || d.name === command);
-      io.out.write(`${helpText(only.length ? only : listed, locale, CLI_PREFIX)}\n`);
+    const helpFor = command === 'help' ? rest[0] : rest.some((a) => a === '--help' || a === '-h') ? command : undefined;
+    if (command === 'help' || helpFor) {
+      const def = listed.find((d) => d.name === helpFor);
+      io.out.write(
+        `${def ? commandHelp(def, locale, CLI_PREFIX, cliOptions(locale, def)) : helpText(listed, locale, CLI_PREFIX)}\n`,
+      );
       return 0;
     }
     if (command === 'workflows') {
@@ -63,10 +69,10 @@ export async function runCli(
       for (const l of lines) io.out.write(`${l.ok ? '✔' : '✘'} ${l.text}\n`);
       return lines.every((l) => l.ok) ? 0 : 1;
     }
-    return await runCommand({ config, logger, lifecycle, workflows, locale, io, env, command, args: rest });
+    return await runCommand({ config, logger, lifecycle, workflows, listed, locale, io, env, command, args: rest });
   } catch (err) {
     if (isUserError(err)) {
-      io.err.write(`✘ ${t(locale, err.key, err.params)}\n`);
+      io.err.write(`✘ ${userErrorText(err, locale, { command, prefix: CLI_PREFIX })}\n`);
       return 2;
     }
     io.err.write(`✘ ${(err as Error).message}\n`);
@@ -78,19 +84,33 @@ export async function runCli(
 
 const CLI_PREFIX = 'npm run cli -- ';
 
-/** The usage lines: every command from the one list the bots use, plus the terminal's own. */
-function usage(locale: Locale, workflows: WorkflowRegistry, config: Config): string {
-  const names = listCommands(workflows, config.maxPromptChars)
-    .filter((d) => !d.hidden)
-    .map((d) => d.name);
-  return `${t(locale, 'cli.usage')}\n  ${[...names, 'doctor', 'workflows'].join(' | ')}`;
+/** The usage: every command from the one list the bots use, plus the terminal's own, and an example to copy. */
+function usage(locale: Locale, listed: readonly CommandDefinition[]): string {
+  const rows: Array<[string, string]> = [
+    ...listed.filter((d) => !d.hidden).map((d): [string, string] => [d.name, d.description[locale]]),
+    ['doctor', t(locale, 'cli.doctor')],
+    ['workflows', t(locale, 'cli.workflows')],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const example = helpExample(listed, CLI_PREFIX);
+  return [
+    t(locale, 'cli.usage'),
+    ...rows.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
+    t(locale, 'cli.more'),
+    ...(example ? [t(locale, 'bot.help_example'), example] : []),
+  ].join('\n');
 }
+
+/** What the terminal adds to a command's options: `--out`, for commands that make files. */
+const cliOptions = (locale: Locale, def: CommandDefinition): Array<[string, string]> =>
+  def.workflow ? [['--out <folder>', t(locale, 'cli.option_out')]] : [];
 
 async function runCommand(c: {
   config: Config;
   logger: Logger;
   lifecycle: Lifecycle;
   workflows: WorkflowRegistry;
+  listed: readonly CommandDefinition[];
   locale: Locale;
   io: TerminalIo;
   env: Record<string, string | undefined>;
@@ -98,6 +118,16 @@ async function runCommand(c: {
   args: string[];
 }): Promise<number> {
   const { config, logger, lifecycle, io } = c;
+  const def = c.listed.find((d) => d.name === c.command);
+  if (!def) {
+    io.err.write(`${t(c.locale, 'error.unknown_workflow', { name: c.command })}\n${usage(c.locale, c.listed)}\n`);
+    return 2;
+  }
+  const { outDir, tokens } = takeOut(c.args);
+  const { paths, rest } = takeMediaPaths(def.options, tokens);
+  const text = rest.map((x) => (/\s/.test(x) ? `"${x}"` : x)).join(' ');
+  // Bad options are refused before anything else starts (Redis, a worker), as the dispatcher would refuse them.
+  parseOptions(def.options, parseArgs(def, text), config.maxPromptChars);
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
     const embedded = await startEmbeddedRedis(config.storageDir, logger);
@@ -105,18 +135,6 @@ async function runCommand(c: {
     redisUrl = embedded.url;
   }
   const core = await startFrontendCore({ config, redisUrl, logger, lifecycle, workflows: c.workflows });
-  const def: CommandDefinition | undefined = core.dispatcher.get(c.command);
-  if (!def) {
-    io.err.write(
-      `${t(c.locale, 'error.unknown_workflow', { name: c.command })}\n${usage(c.locale, c.workflows, config)}\n`,
-    );
-    return 2;
-  }
-  const { outDir, tokens } = takeOut(c.args);
-  const { paths, rest } = takeMediaPaths(def.options, tokens);
-  const text = rest.map((x) => (/\s/.test(x) ? `"${x}"` : x)).join(' ');
-  // Bad options are refused before anything else starts.
-  core.dispatcher.check(def.name, { text });
   const ctx = createTerminalContext({
     io,
     locale: c.locale,

@@ -89,7 +89,11 @@ describe('submitJob', () => {
     const s = setup({ media: {} });
     const err = await refusal(submitJob(s.deps, s.ctx, 'edit', { instruction: 'x' }, { media: true }));
     expect(err.key).toBe('input.missing_image');
-    expect(err.params).toEqual({ name: 'image' });
+    expect(err.params).toEqual({
+      name: 'image',
+      label: 'The picture to edit',
+      how: 'Add --image followed by the file’s path, e.g. --image ./image.file',
+    });
     expect(s.journal).toEqual(['tracker.ensureRunnable:edit', 'ctx.media']);
     expect(s.submitted).toEqual([]);
   });
@@ -98,7 +102,11 @@ describe('submitJob', () => {
     const s = setup({ media: { portrait: mediaRef(Buffer.from('x')) } });
     const err = await refusal(submitJob(s.deps, s.ctx, 'talk', {}, { media: true }));
     expect(err.key).toBe('input.missing_audio');
-    expect(err.params).toEqual({ name: 'audio' });
+    expect(err.params).toEqual({
+      name: 'audio',
+      label: 'Voice (up to 60 s; voice messages work)',
+      how: 'Add --audio followed by the file’s path, e.g. --audio ./audio.file',
+    });
   });
 
   it('refuses a file it knows is too big without downloading it', async () => {

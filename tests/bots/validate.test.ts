@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assembleParams, isValidParams, parseOptions, validParams } from '../../src/bots/validate.js';
+import { assembleParams, isValidParams, MissingTextError, parseOptions, validParams } from '../../src/bots/validate.js';
 import { loadWorkflows } from '../../src/comfy/workflows.js';
 import { UserError } from '../../src/errors.js';
 import { t } from '../../src/i18n/index.js';
@@ -36,14 +36,71 @@ describe('parseOptions', () => {
     expect(err.key).toBe('error.invalid_options');
   });
 
-  it('lists every bad option in one readable refusal', () => {
+  it('lists every bad option in one refusal, in the reader’s language', () => {
     const err = refusal(() => parseOptions(imagine.params, { prompt: 'x', steps: 0, aspect: '2:1', bogus: 1 }, 1000));
+    expect(err.key).toBe('error.invalid_options');
     expect(t('en', err.key, err.params)).toMatchInlineSnapshot(`
       "Some options are not valid:
-      • aspect: Invalid option: expected one of "1:1"|"16:9"|"9:16"|"4:3"|"3:4"|"3:2"|"2:3"
-      • steps: Too small: expected number to be >=1
-      • (options): Unrecognized key: "bogus""
+      • aspect must be one of 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3
+      • steps must be 1–60
+      • --bogus is not an option of this command"
     `);
+    expect(t('zh-TW', err.key, err.params)).toMatchInlineSnapshot(`
+      "部分選項無效：
+      • aspect 必須是下列其中之一：1:1、16:9、9:16、4:3、3:4、3:2、2:3
+      • steps 必須介於 1–60
+      • --bogus 不是這個指令的選項"
+    `);
+  });
+
+  it('words each kind of problem from the catalogs, never zod’s English', () => {
+    const bad = {
+      prompt: 'x',
+      count: 9,
+      steps: 2.5,
+      cfg: 'strong',
+      aspect: 'wide',
+      seed: -3,
+      model: '',
+      negative: 7,
+    };
+    const err = refusal(() => parseOptions(imagine.params, bad, 1000));
+    const [en, zh] = (['en', 'zh-TW'] as const).map((l) => t(l, err.key, err.params));
+    expect(en).toMatchInlineSnapshot(`
+      "Some options are not valid:
+      • negative must be text
+      • aspect must be one of 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3
+      • count must be 1–4
+      • seed must be 0–281474976710655
+      • model must be the name of a model (see /models)
+      • steps must be a whole number, 1–60
+      • cfg must be a number, 1–20"
+    `);
+    expect(zh).toMatchInlineSnapshot(`
+      "部分選項無效：
+      • negative 必須是文字
+      • aspect 必須是下列其中之一：1:1、16:9、9:16、4:3、3:4、3:2、2:3
+      • count 必須介於 1–4
+      • seed 必須介於 0–281474976710655
+      • model 必須是模型名稱（見 /models）
+      • steps 必須是整數（1–60）
+      • cfg 必須是數字（1–20）"
+    `);
+    expect(`${en}\n${zh}`).not.toMatch(/expected|Invalid|Too (big|small)|received/);
+  });
+
+  it('tells a missing or invisible required text apart from the other problems', () => {
+    for (const prompt of [undefined, '', '  ', '\u200b\u2800']) {
+      const err = refusal(() => parseOptions(imagine.params, { prompt, count: 9 }, 1000));
+      expect(err).toBeInstanceOf(MissingTextError);
+      expect((err as MissingTextError).param.name).toBe('prompt');
+      expect((err as MissingTextError).others).toEqual([
+        { key: 'issue.range', params: { name: 'count', min: 1, max: 4 } },
+      ]);
+    }
+    // Read without the usage (no command known), it is still a plain list.
+    const err = refusal(() => parseOptions(imagine.params, {}, 1000));
+    expect(t('zh-TW', err.key, err.params)).toBe('部分選項無效：\n• 缺少 prompt');
   });
 
   it('refuses a prompt over the operator’s limit with its length, before the schema', () => {

@@ -5,6 +5,7 @@ import {
   isMediaParam,
   MAX_SEED,
   paramKinds,
+  paramProblem,
   paramUsage,
   paramValueSchema,
   primaryTextParam,
@@ -19,6 +20,7 @@ const one = {
   float: param({ type: 'float', name: 'cfg', min: 1, max: 20, default: 7 }),
   choice: param({ type: 'choice', name: 'aspect', aliases: ['ar'], choices: [{ value: '1:1' }, { value: '16:9' }] }),
   seed: param({ type: 'seed', name: 'seed' }),
+  bool: param({ type: 'bool', name: 'starred', default: false }),
   image: param({ type: 'image', name: 'image', required: true }),
   audio: param({ type: 'audio', name: 'audio' }),
 } satisfies Record<Param['type'], Param>;
@@ -58,7 +60,7 @@ describe('parameter kinds', () => {
     expect(coerceParam(one.audio, 'b.wav')).toBe('b.wav');
   });
 
-  it('write usage lines with aliases, ranges and defaults; files show only their names', () => {
+  it('write usage lines with aliases, ranges and defaults; files as <file>', () => {
     expect(Object.values(one).map(paramUsage)).toMatchInlineSnapshot(`
       [
         "--prompt "…"",
@@ -66,8 +68,9 @@ describe('parameter kinds', () => {
         "--cfg 1–20 (7)",
         "--aspect/--ar 1:1 | 16:9",
         "--seed <number>",
-        "--image",
-        "--audio",
+        "--starred on | off (off)",
+        "--image <file>",
+        "--audio <file>",
       ]
     `);
     expect(paramUsage(param({ type: 'int', name: 'n', min: 1, max: 4 }))).toBe('--n 1–4');
@@ -116,6 +119,134 @@ describe('parameter kinds', () => {
     expect(parse(one.image, 'photo').success).toBe(false);
     expect(parse(one.image, undefined).success).toBe(false);
     expect(parse(one.audio, undefined).success).toBe(true);
+  });
+
+  it('say what is wrong with a refused value as a catalog key, per kind, never in zod’s words', () => {
+    const problem = (p: Param, v: unknown) => {
+      const r = parse(p, v);
+      if (r.success || !r.error.issues[0]) throw new Error(`expected ${JSON.stringify(v)} to be refused`);
+      return paramProblem(p, r.error.issues[0], v);
+    };
+    expect([
+      problem(one.text, undefined),
+      problem(one.text, ' \u200b '),
+      problem(one.text, 'x'.repeat(21)),
+      problem(one.text, 42),
+      problem(one.int, 61),
+      problem(one.int, 2.5),
+      problem(one.int, 'two'),
+      problem(one.float, 0.5),
+      problem(one.float, '1e3'),
+      problem(one.choice, '2:1'),
+      problem(one.seed, -1),
+      problem(one.seed, '0x10'),
+      problem(one.image, '../etc/passwd'),
+      problem(one.image, undefined),
+    ]).toMatchInlineSnapshot(`
+      [
+        {
+          "key": "issue.missing",
+          "params": {
+            "name": "prompt",
+          },
+        },
+        {
+          "key": "issue.missing",
+          "params": {
+            "name": "prompt",
+          },
+        },
+        {
+          "key": "issue.too_long",
+          "params": {
+            "max": 20,
+            "name": "prompt",
+          },
+        },
+        {
+          "key": "issue.not_text",
+          "params": {
+            "name": "prompt",
+          },
+        },
+        {
+          "key": "issue.range",
+          "params": {
+            "max": 60,
+            "min": 1,
+            "name": "steps",
+          },
+        },
+        {
+          "key": "issue.whole_number",
+          "params": {
+            "max": 60,
+            "min": 1,
+            "name": "steps",
+          },
+        },
+        {
+          "key": "issue.whole_number",
+          "params": {
+            "max": 60,
+            "min": 1,
+            "name": "steps",
+          },
+        },
+        {
+          "key": "issue.range",
+          "params": {
+            "max": 20,
+            "min": 1,
+            "name": "cfg",
+          },
+        },
+        {
+          "key": "issue.number",
+          "params": {
+            "max": 20,
+            "min": 1,
+            "name": "cfg",
+          },
+        },
+        {
+          "key": "issue.one_of",
+          "params": {
+            "choices": "1:1
+      16:9",
+            "name": "aspect",
+          },
+        },
+        {
+          "key": "issue.range",
+          "params": {
+            "max": 281474976710655,
+            "min": 0,
+            "name": "seed",
+          },
+        },
+        {
+          "key": "issue.whole_number",
+          "params": {
+            "name": "seed",
+          },
+        },
+        {
+          "key": "issue.file",
+          "params": {
+            "name": "image",
+          },
+        },
+        {
+          "key": "issue.missing",
+          "params": {
+            "name": "image",
+          },
+        },
+      ]
+    `);
+    const dynamic = param({ type: 'choice', name: 'model', dynamic: true, targets: [{ node: 'a', input: 'b' }] });
+    expect(problem(dynamic, '')).toEqual({ key: 'issue.model', params: { name: 'model' } });
   });
 
   it('find what a workflow is about: the first required text, else the first text', () => {

@@ -64,7 +64,7 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     await h.reply(h.telegram.userSends(alice, h.chats.dmAlice, { text: '/start' }), /^Hi! I turn text/);
     const help = await h.reply(h.telegram.userSends(alice, h.chats.dmAlice, { text: '/help' }), /^Commands:/);
     expect(help.text).toContain('--aspect/--ar 1:1 | 16:9 | 9:16 | 4:3 | 3:4 | 3:2 | 2:3');
-    expect(help.text).toContain('/edit <instruction> — Change a picture with an instruction');
+    expect(help.text).toContain('/edit <instruction> 📎 — Change a picture with an instruction');
     const models = await h.reply(
       h.telegram.userSends(alice, h.chats.dmAlice, { text: '/models' }),
       /^Models you can pick:/,

@@ -92,6 +92,7 @@ export function recordingContext(
       note({ op: 'media', params: params.map((p) => p.name) });
       return opts.media;
     },
+    mediaHint: (p) => ({ key: 'media.how_terminal', params: { name: p.name, file: `./${p.name}.file` } }),
     progressSink: async () => {
       note({ op: 'progressSink' });
       return { sink, messageId: opts.messageId };

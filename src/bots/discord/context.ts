@@ -115,6 +115,7 @@ export function createDiscordContext(i: RepliableInteraction, deps: DiscordConte
       await i.showModal(modal);
     },
     media: (params) => (i.isChatInputCommand() ? attachmentsOf(i, params) : {}),
+    mediaHint: () => ({ key: 'media.how_discord' }),
     async progressSink() {
       const posting = canPost(i);
       if (!posting)

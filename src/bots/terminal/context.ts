@@ -7,6 +7,7 @@ import type { Locale } from '../../i18n/index.js';
 import type { Action } from '../actions.js';
 import type { CommandContext, Identity, MediaRef, Reply } from '../command.js';
 import type { ProgressSink } from '../progress/sink.js';
+import { samplePath } from '../usage.js';
 import { createTerminalSink } from './sink.js';
 
 /**
@@ -87,6 +88,7 @@ export function createTerminalContext(deps: TerminalContextDeps): TerminalContex
       const text = await rl.question(`${q.label}${q.prefill ? ` [${q.prefill}]` : ''}: `).finally(() => rl.close());
       await deps.answer(q.action, text.trim() || q.prefill, ctx);
     },
+    mediaHint: (p) => ({ key: 'media.how_terminal', params: { name: p.name, file: samplePath(p) } }),
     media(params) {
       const out: Record<string, MediaRef> = {};
       for (const p of params) {

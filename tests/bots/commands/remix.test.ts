@@ -99,7 +99,7 @@ describe('/remix', () => {
         {
           "op": "fail",
           "text": "Some options are not valid:
-      • steps: Too big: expected number to be <=60",
+      • steps must be 1–60",
         },
         {
           "op": "fail",
@@ -136,7 +136,7 @@ describe('/remix', () => {
     await d.command('remix', { text: `${kept.shortId} red` }, c.ctx);
     await d.command('remix', { text: `${gone.shortId} red` }, c.ctx);
     expect(submitted.map((s) => s.params)).toMatchObject([{ instruction: 'red', image: 'kept-1.png', steps: 20 }]);
-    expect(c.failures).toEqual(['The image of that job is no longer kept. Send it again with the command.']);
+    expect(c.failures).toEqual(['The file from that job is no longer kept. Send it again with the command.']);
   });
 });
 

@@ -70,7 +70,7 @@ describe('a workflow command', () => {
     expect(s.journal).toEqual(['tracker.ensureRunnable:edit', 'ctx.media', 'ctx.fail']);
     expect(c.failures).toMatchInlineSnapshot(`
       [
-        "This command needs an image (image): send a photo with the command as its caption, or reply to a photo.",
+        "This command needs a picture: “The picture to edit”. Add --image followed by the file’s path, e.g. --image ./image.file",
       ]
     `);
   });
