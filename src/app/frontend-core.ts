@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { createAsksRepo } from '../history/asks-repo.js';
 import { openDb } from '../history/db.js';
 import { createJobsRepo } from '../history/jobs-repo.js';
+import { createSettingsRepo } from '../history/settings-repo.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -40,6 +41,8 @@ export async function startFrontendCore(deps: {
   lifecycle.onShutdown('sqlite', () => void db.close());
   const repo = createJobsRepo({ db });
   const asks = createAsksRepo({ db });
+  // /settings; `settings.settingsFor(platform, userId, chatId?)` is the read API for sinks (pings, spoilers).
+  const settings = createSettingsRepo({ db });
   const producerRedis = await connectProducer(deps.redisUrl, logger);
   lifecycle.onShutdown('producer redis', () => void producerRedis.disconnect());
   const transfer = await openTransfer({ config, redisUrl: deps.redisUrl, logger, side: 'frontend' });
@@ -83,6 +86,7 @@ export async function startFrontendCore(deps: {
   const commandDeps: CommandDeps = {
     tracker,
     repo,
+    settings,
     producer,
     workflows,
     storage,
@@ -101,8 +105,9 @@ export async function startFrontendCore(deps: {
     logger,
     maxPromptChars: config.maxPromptChars,
     suggest: createSuggester(commandDeps),
+    settings,
   });
-  return { transfer, workflows, storage, db, repo, asks, producer, events, tracker, access, dispatcher };
+  return { transfer, workflows, storage, db, repo, asks, settings, producer, events, tracker, access, dispatcher };
 }
 
 /** Model lists for /models: read from the first ComfyUI, refreshed every OBJECT_INFO_REFRESH_S. */

@@ -1,4 +1,5 @@
 import type { JobRecord, JobsRepo } from '../history/jobs-repo.js';
+import type { UserSettings } from '../history/settings-repo.js';
 import type { Logger } from '../logger.js';
 import { UserError } from '../errors.js';
 import type { Access } from './access.js';
@@ -35,6 +36,8 @@ export interface DispatcherDeps {
   logger: Logger;
   maxPromptChars: number;
   suggest: Suggester;
+  /** The asker's stored /settings: their language for every answer and job, their defaults for workflows. */
+  settings?: { get(platform: string, userId: string): UserSettings };
 }
 
 export type Suggester = (
@@ -49,6 +52,28 @@ export function createDispatcher(deps: DispatcherDeps) {
   function ensureAllowed(user: Identity) {
     const chats = [user.chatId, ...(user.chatAliases ?? [])];
     if (!deps.access.isAllowed(user.platform, user.userId, chats)) throw new UserError('error.not_allowed');
+  }
+
+  /**
+   * The context as the asker set it up: their stored settings on the identity and, when they chose a language, that
+   * language for everything that follows (answers, errors, the job's progress and result).
+   */
+  function personal(ctx: CommandContext): CommandContext {
+    let settings: UserSettings | undefined;
+    try {
+      settings = deps.settings?.get(ctx.user.platform, ctx.user.userId);
+    } catch (err) {
+      deps.logger.warn({ err }, 'could not read the user settings; going on without them');
+    }
+    if (!settings) return ctx;
+    const user: Identity = {
+      ...ctx.user,
+      settings,
+      locale: settings.language ?? ctx.user.locale,
+      platformLocale: ctx.user.locale,
+    };
+    // The platform's context stays the prototype: its methods and getters work as they are.
+    return Object.create(ctx, { user: { value: user, enumerable: true } }) as CommandContext;
   }
 
   /** Runs `fn`; any error becomes the user's answer (a UserError its text, anything else a reference). */
@@ -70,13 +95,15 @@ export function createDispatcher(deps: DispatcherDeps) {
     has: (name: string) => commands.has(name),
     get: (name: string) => commands.get(name),
 
-    command(name: string, input: CommandInput, ctx: CommandContext) {
+    command(name: string, input: CommandInput, platformCtx: CommandContext) {
+      const ctx = personal(platformCtx);
       return guarded(ctx, { command: name }, async () => {
         const def = commands.get(name);
         if (!def) throw new UserError('error.unknown_workflow', { name });
         if (!def.public) ensureAllowed(ctx.user);
         if (def.adminOnly && !ctx.user.isAdmin) throw new UserError('error.admin_only');
-        const raw = 'text' in input ? parseArgs(def, input.text) : input.values;
+        const typed = 'text' in input ? parseArgs(def, input.text) : input.values;
+        const raw = def.defaults ? { ...def.defaults(ctx.user), ...typed } : typed;
         await def.run(parseOptions(def.options, raw, deps.maxPromptChars), ctx);
       });
     },
@@ -88,7 +115,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       parseOptions(def.options, 'text' in input ? parseArgs(def, input.text) : input.values, deps.maxPromptChars);
     },
 
-    action(data: string | Action, ctx: CommandContext, answer?: string) {
+    action(data: string | Action, platformCtx: CommandContext, answer?: string) {
+      const ctx = personal(platformCtx);
       return guarded(ctx, { action: typeof data === 'string' ? data : data.kind }, async () => {
         const action = typeof data === 'string' ? decodeAction(data) : data;
         const handler = action && actions.get(action.kind);

@@ -27,12 +27,14 @@ export async function submitJob(
   if (opts.media) checkRefs(mediaParams, refs, options, ctx);
   const { user } = ctx;
   await deps.quotas.check(user, deps.repo.unfinishedCount(user.platform, user.userId));
-  await ctx.defer();
+  // The asker's /settings may keep results to themselves (Discord ephemeral, a Telegram DM from a group).
+  const privately = user.settings?.visibility === 'private';
+  await ctx.defer(privately ? { private: true } : undefined);
   const bytes: Record<string, Buffer> = {};
   for (const [name, ref] of Object.entries(refs)) bytes[name] = await ref.fetch();
   const stored = await storeInputs(workflow, options, bytes, deps.storage);
   const params = assembleParams(workflow.manifest, stored);
-  const { sink, messageId } = await ctx.progressSink();
+  const { sink, messageId } = await ctx.progressSink({ private: privately, locale: user.locale });
   return deps.tracker.submit({
     workflow: workflowName,
     params,

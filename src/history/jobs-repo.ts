@@ -29,6 +29,8 @@ export interface JobRecord {
   deletedAt?: number;
   /** When the result or failure reached the chat (or was given up on); unset while it is still owed. */
   deliveredAt?: number;
+  /** When the owner starred it (favourites); unset when not starred. */
+  starredAt?: number;
 }
 
 export type NewJob = Pick<JobRecord, 'id' | 'platform' | 'userId' | 'workflow' | 'params'> &
@@ -55,6 +57,7 @@ interface Row {
   finished_at: number | null;
   deleted_at: number | null;
   delivered_at: number | null;
+  starred_at: number | null;
 }
 
 const paramsSchema = z.record(z.string(), z.unknown());
@@ -83,6 +86,7 @@ function toRecord(r: Row): JobRecord {
     finishedAt: opt(r.finished_at),
     deletedAt: opt(r.deleted_at),
     deliveredAt: opt(r.delivered_at),
+    starredAt: opt(r.starred_at),
   };
 }
 
@@ -117,6 +121,15 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
       `SELECT * FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
     ),
     countUser: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL`),
+    pageStarred: db.prepare(
+      `SELECT * FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL AND starred_at IS NOT NULL
+       ORDER BY starred_at DESC, id LIMIT ? OFFSET ?`,
+    ),
+    countStarred: db.prepare(
+      `SELECT COUNT(*) AS n FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL AND starred_at IS NOT NULL`,
+    ),
+    star: db.prepare(`UPDATE jobs SET starred_at = ? WHERE id = ? AND deleted_at IS NULL`),
+    countSince: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE platform = ? AND user_id = ? AND created_at >= ?`),
     counts: db.prepare(`SELECT status, COUNT(*) AS n FROM jobs WHERE deleted_at IS NULL GROUP BY status`),
     unfinishedCount: db.prepare(
       `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued','running') AND platform = ? AND user_id = ?`,
@@ -210,11 +223,25 @@ export function createJobsRepo({ db, now = Date.now }: { db: Db; now?: () => num
         }).changes === 1
       );
     },
-    /** A user's jobs, newest first. */
-    page(owner: Owner, page: number, pageSize: number): { items: JobRecord[]; total: number } {
-      const rows = s.page.all(owner.platform, owner.userId, pageSize, Math.max(0, page) * pageSize) as Row[];
-      const total = (s.countUser.get(owner.platform, owner.userId) as { n: number }).n;
+    /** A user's jobs, newest first; `starred`: only their favourites, most recently starred first. */
+    page(
+      owner: Owner,
+      page: number,
+      pageSize: number,
+      opts: { starred?: boolean } = {},
+    ): { items: JobRecord[]; total: number } {
+      const [list, count] = opts.starred ? [s.pageStarred, s.countStarred] : [s.page, s.countUser];
+      const rows = list.all(owner.platform, owner.userId, pageSize, Math.max(0, page) * pageSize) as Row[];
+      const total = (count.get(owner.platform, owner.userId) as { n: number }).n;
       return { items: rows.map(toRecord), total };
+    },
+    /** Stars (favourites) or unstars a job; false when it is gone. */
+    setStarred(id: string, starred: boolean): boolean {
+      return s.star.run(starred ? now() : null, id).changes === 1;
+    },
+    /** How many jobs a user submitted since `since` (ms), deleted ones included: /me's "today". */
+    countSince(owner: Owner, since: number): number {
+      return (s.countSince.get(owner.platform, owner.userId, since) as { n: number }).n;
     },
     counts(): Record<JobStatus, number> {
       const out = Object.fromEntries(jobStatuses.map((k) => [k, 0])) as Record<JobStatus, number>;

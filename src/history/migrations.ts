@@ -39,4 +39,24 @@ export const migrations: string[] = [
   `ALTER TABLE jobs ADD COLUMN delivered_at INTEGER;
    UPDATE jobs SET delivered_at = finished_at WHERE status IN ('succeeded','failed','cancelled');
    CREATE INDEX jobs_undelivered ON jobs (platform) WHERE delivered_at IS NULL AND status IN ('succeeded','failed','cancelled');`,
+  // v4: /settings. A user's defaults and preferences, and a chat's policy set by its admins, each one JSON object
+  // (settings-repo.ts validates it field by field), so a new setting needs no migration.
+  `CREATE TABLE user_settings (
+     platform    TEXT NOT NULL,
+     user_id     TEXT NOT NULL,
+     settings    TEXT NOT NULL,
+     updated_at  INTEGER NOT NULL,
+     PRIMARY KEY (platform, user_id)
+   );
+   CREATE TABLE chat_settings (
+     platform    TEXT NOT NULL,
+     chat_id     TEXT NOT NULL,
+     settings    TEXT NOT NULL,
+     updated_by  TEXT,
+     updated_at  INTEGER NOT NULL,
+     PRIMARY KEY (platform, chat_id)
+   );`,
+  // v5: favourites. A job has one owner, so its star is a column: set when starred, cleared when unstarred.
+  `ALTER TABLE jobs ADD COLUMN starred_at INTEGER;
+   CREATE INDEX jobs_user_starred ON jobs (platform, user_id, starred_at DESC) WHERE starred_at IS NOT NULL AND deleted_at IS NULL;`,
 ];

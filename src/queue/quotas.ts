@@ -11,6 +11,19 @@ import { UserError } from '../errors.js';
 export interface Quotas {
   /** Throws UserError with the seconds to wait when the user is over a limit. */
   check(user: { platform: string; userId: string; isAdmin: boolean }, unfinished: number): Promise<void>;
+  /** What is left of the limits, read only (nothing is consumed): /me. */
+  remaining(user: { platform: string; userId: string; isAdmin: boolean }): Promise<QuotaLeft>;
+}
+
+export interface QuotaLeft {
+  /** Admins have no limits. */
+  exempt: boolean;
+  perMinute: number;
+  /** Submissions left in the current minute. */
+  left: number;
+  /** When the minute's count starts again (ms from now; 0 when nothing was used). */
+  resetsInMs: number;
+  maxQueued: number;
 }
 
 export function createQuotas(deps: { redis: Redis; prefix: string; perMinute: number; maxQueued: number }): Quotas {
@@ -34,6 +47,12 @@ export function createQuotas(deps: { redis: Redis; prefix: string; perMinute: nu
           });
         throw err;
       }
+    },
+    async remaining(user) {
+      const base = { exempt: user.isAdmin, perMinute: deps.perMinute, maxQueued: deps.maxQueued };
+      const used = user.isAdmin ? null : await limiter.get(`${user.platform}:${user.userId}`);
+      if (!used) return { ...base, left: deps.perMinute, resetsInMs: 0 };
+      return { ...base, left: Math.max(0, used.remainingPoints), resetsInMs: Math.max(0, used.msBeforeNext) };
     },
   };
 }

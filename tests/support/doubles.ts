@@ -15,7 +15,7 @@ import { UserError } from '../../src/errors.js';
 import { openDb } from '../../src/history/db.js';
 import { createJobsRepo, type JobRecord, type JobsRepo, type Owner } from '../../src/history/jobs-repo.js';
 import type { Logger } from '../../src/logger.js';
-import type { Quotas } from '../../src/queue/quotas.js';
+import type { QuotaLeft, Quotas } from '../../src/queue/quotas.js';
 import type { OutputFile } from '../../src/queue/contracts.js';
 import { createStorage, type Storage } from '../../src/storage.js';
 import { memoryLogger } from './logger.js';
@@ -55,7 +55,8 @@ export type CtxCall =
   | { op: 'update'; reply: Reply }
   | { op: 'ask'; question: { text: string; title: string; label: string; prefill: string; action: Action } }
   | { op: 'media'; params: string[] }
-  | { op: 'progressSink' };
+  | { op: 'progressSink' }
+  | { op: 'relabel'; label: string };
 
 /**
  * A CommandContext that records what the command did. `media` is the files that came with the command (by param
@@ -70,9 +71,15 @@ export function recordingContext(
     media?: Record<string, MediaRef>;
     messageId?: string;
     journal?: Journal;
+    /** Selects are dropdowns here (Discord); default false. */
+    dropdowns?: boolean;
+    /** What `isChatAdmin` answers; without it, asking throws. */
+    chatAdmin?: boolean;
   } = {},
 ) {
   const calls: CtxCall[] = [];
+  /** What each `progressSink` call asked for (private, locale). */
+  const sinkOpts: Array<Parameters<CommandContext['progressSink']>[0]> = [];
   const note = (c: CtxCall) => {
     calls.push(c);
     opts.journal?.push(`ctx.${c.op}`);
@@ -93,15 +100,23 @@ export function recordingContext(
       return opts.media;
     },
     mediaHint: (p) => ({ key: 'media.how_terminal', params: { name: p.name, file: `./${p.name}.file` } }),
-    progressSink: async () => {
+    progressSink: async (o) => {
       note({ op: 'progressSink' });
+      sinkOpts.push(o);
       return { sink, messageId: opts.messageId };
     },
+    dropdowns: opts.dropdowns ?? false,
+    async isChatAdmin() {
+      if (opts.chatAdmin === undefined) throw new Error('unexpected use of ctx.isChatAdmin');
+      return opts.chatAdmin;
+    },
+    relabel: async (label) => note({ op: 'relabel', label }),
   };
   return {
     ctx,
     calls,
     sink,
+    sinkOpts,
     get ops() {
       return calls.map((c) => c.op);
     },
@@ -166,14 +181,18 @@ export function trackerDouble(
   return { tracker, submitted, cancelled };
 }
 
-/** Quotas that pass (or throw `refuse`) and record what they were asked. */
-export function quotasDouble(opts: { journal?: Journal; refuse?: Error } = {}) {
+/** Quotas that pass (or throw `refuse`) and record what they were asked; `remaining` answers `left` when given. */
+export function quotasDouble(opts: { journal?: Journal; refuse?: Error; left?: QuotaLeft } = {}) {
   const checks: Array<{ userId: string; unfinished: number }> = [];
   const quotas: Quotas = {
     async check(u, unfinished) {
       opts.journal?.push('quotas.check');
       checks.push({ userId: u.userId, unfinished });
       if (opts.refuse) throw opts.refuse;
+    },
+    async remaining() {
+      if (!opts.left) throw new Error('unexpected use of quotas.remaining');
+      return opts.left;
     },
   };
   return { quotas, checks };

@@ -1,6 +1,7 @@
 import type { ObjectInfo } from '../../comfy/client.js';
 import type { WorkflowRegistry } from '../../comfy/workflows.js';
 import type { JobsRepo } from '../../history/jobs-repo.js';
+import type { SettingsRepo } from '../../history/settings-repo.js';
 import type { Logger } from '../../logger.js';
 import type { Producer } from '../../queue/producer.js';
 import type { Quotas } from '../../queue/quotas.js';
@@ -12,6 +13,8 @@ import type { JobTracker } from '../jobs/tracker.js';
 export interface CommandDeps {
   tracker: JobTracker;
   repo: JobsRepo;
+  /** /settings: each user's defaults and preferences, each chat's policy. */
+  settings: SettingsRepo;
   producer: Producer;
   workflows: WorkflowRegistry;
   storage: Storage;

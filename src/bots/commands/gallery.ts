@@ -1,22 +1,27 @@
+import { paramSchema } from '../../comfy/manifest.js';
 import { t } from '../../i18n/index.js';
 import type { JobRecord } from '../../history/jobs-repo.js';
 import { contactSheet } from '../../images/contact-sheet.js';
 import { type ActionRow, defineCommand, type Identity, type Reply } from '../command.js';
 import { defineAction } from '../dispatch.js';
-import { resultRows } from '../result-actions.js';
 import { localized, mainText, option, paramsSummary } from './common.js';
 import type { CommandDeps } from './deps.js';
+import { jobRows } from './star.js';
 
-/** The caller's past work as a numbered contact sheet, paged in place; a number (or a menu pick) opens a job. */
+/**
+ * The caller's past work (or only what they starred) as a numbered contact sheet, paged in place; a number (or a menu
+ * pick) opens a job.
+ */
 export const GALLERY_PAGE_SIZE = 9;
 
-export async function galleryView(deps: CommandDeps, user: Identity, page: number): Promise<Reply> {
+export async function galleryView(deps: CommandDeps, user: Identity, page: number, starred = false): Promise<Reply> {
   const owner = { platform: user.platform, userId: user.userId };
-  const total = deps.repo.page(owner, 0, 1).total;
+  const total = deps.repo.page(owner, 0, 1, { starred }).total;
   const pages = Math.max(1, Math.ceil(total / GALLERY_PAGE_SIZE));
   const p = Math.min(Math.max(0, page), pages - 1);
-  const { items } = deps.repo.page(owner, p, GALLERY_PAGE_SIZE);
-  if (items.length === 0) return { text: t(user.locale, 'bot.gallery_empty'), private: true };
+  const { items } = deps.repo.page(owner, p, GALLERY_PAGE_SIZE, { starred });
+  if (items.length === 0)
+    return { text: t(user.locale, starred ? 'bot.gallery_starred_empty' : 'bot.gallery_empty'), private: true };
   const sheet = await contactSheet(
     items.map((r) => ({
       file: thumbnailOf(deps, r),
@@ -35,13 +40,14 @@ export async function galleryView(deps: CommandDeps, user: Identity, page: numbe
       })),
     },
   ];
+  const onlyStarred = starred ? { starred: true } : {};
   const nav = [
-    ...(p > 0 ? [{ label: '◀', action: { kind: 'page' as const, page: p - 1 } }] : []),
-    ...(p < pages - 1 ? [{ label: '▶', action: { kind: 'page' as const, page: p + 1 } }] : []),
+    ...(p > 0 ? [{ label: '◀', action: { kind: 'page' as const, page: p - 1, ...onlyStarred } }] : []),
+    ...(p < pages - 1 ? [{ label: '▶', action: { kind: 'page' as const, page: p + 1, ...onlyStarred } }] : []),
   ];
   if (nav.length) rows.push({ kind: 'buttons', buttons: nav });
   return {
-    text: t(user.locale, 'bot.gallery_caption', { page: p + 1, pages }),
+    text: t(user.locale, starred ? 'bot.gallery_starred_caption' : 'bot.gallery_caption', { page: p + 1, pages }),
     image: { data: sheet, name: 'gallery.jpg' },
     rows,
     private: true,
@@ -55,14 +61,18 @@ function thumbnailOf(deps: CommandDeps, r: JobRecord) {
 }
 
 export const galleryCommand = (deps: CommandDeps) =>
-  defineCommand<{ page?: number }>({
+  defineCommand<{ page?: number; starred?: boolean }>({
     name: 'gallery',
     description: localized('menu.gallery'),
-    options: [option({ name: 'page', type: 'int', min: 1, max: 1000, description: 'discord.option_page' })],
+    options: [
+      option({ name: 'page', type: 'int', min: 1, max: 1000, description: 'discord.option_page' }),
+      // `/gallery starred` typed: a word naming a bool option switches it on.
+      paramSchema.parse({ name: 'starred', type: 'bool', description: localized('discord.option_starred') }),
+    ],
     positional: ['page'],
     async run(input, ctx) {
       await ctx.defer({ private: true });
-      await ctx.reply(await galleryView(deps, ctx.user, (input.page ?? 1) - 1));
+      await ctx.reply(await galleryView(deps, ctx.user, (input.page ?? 1) - 1, input.starred === true));
     },
   });
 
@@ -71,7 +81,7 @@ export const pageAction = (deps: CommandDeps) =>
     kind: 'page',
     async run(action, ctx) {
       await ctx.defer({ update: true });
-      await ctx.update(await galleryView(deps, ctx.user, action.page));
+      await ctx.update(await galleryView(deps, ctx.user, action.page, action.starred === true));
     },
   });
 
@@ -91,7 +101,7 @@ export const openAction = (deps: CommandDeps) =>
           params: paramsSummary(record.params),
         }),
         files: images.map((f) => deps.storage.resolveInside(f.path)),
-        rows: resultRows(locale, record.id, images.length, deps.workflows.has('upscale')),
+        rows: jobRows(deps, locale, record, images.length),
         private: true,
       });
     },

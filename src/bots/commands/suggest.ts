@@ -18,8 +18,13 @@ export const createSuggester =
         }))
         .slice(0, 25);
     }
-    const model = (await modelChoices(deps)).find((m) => m.workflow === command && m.option === option);
-    return (model?.choices ?? [])
+    const models = await modelChoices(deps);
+    const own = models.find((m) => m.workflow === command && m.option === option);
+    // A built-in's option (/settings model) offers that option's choices over every workflow.
+    const choices = deps.workflows.has(command)
+      ? (own?.choices ?? [])
+      : [...new Set(models.filter((m) => m.option === option).flatMap((m) => m.choices))];
+    return choices
       .filter((c) => c.toLowerCase().includes(q))
       .slice(0, 25)
       .map((c) => ({ name: c.slice(0, 100), value: c.slice(0, 100) }));

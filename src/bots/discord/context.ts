@@ -14,7 +14,7 @@ import {
 } from 'discord.js';
 import type { Param } from '../../comfy/manifest.js';
 import { MAX_INPUT_BYTES } from '../../images/limits.js';
-import { pickLocale, t } from '../../i18n/index.js';
+import { type Locale, pickLocale, t } from '../../i18n/index.js';
 import { encodeAction } from '../actions.js';
 import type { CommandContext, Identity, MediaRef, Reply } from '../command.js';
 import type { ProgressSink } from '../progress/sink.js';
@@ -37,7 +37,8 @@ const MAX_TEXT = 2000;
 
 export interface DiscordContextDeps {
   isAdmin: (userId: string) => boolean;
-  sinkFor: (i: RepliableInteraction, canPost: boolean) => ProgressSink;
+  /** `canPost`: the job may move to a channel message once the interaction token is gone. */
+  sinkFor: (i: RepliableInteraction, canPost: boolean, locale: Locale) => ProgressSink;
 }
 
 export function discordIdentity(i: Interaction, isAdmin: (userId: string) => boolean): Identity {
@@ -116,11 +117,31 @@ export function createDiscordContext(i: RepliableInteraction, deps: DiscordConte
     },
     media: (params) => (i.isChatInputCommand() ? attachmentsOf(i, params) : {}),
     mediaHint: () => ({ key: 'media.how_discord' }),
-    async progressSink() {
-      const posting = canPost(i);
-      if (!posting)
-        await i.followUp({ content: t(user.locale, 'discord.cannot_post'), flags: EPHEMERAL }).catch(() => undefined);
-      return { sink: deps.sinkFor(i, posting) };
+    async progressSink(opts = {}) {
+      const locale = opts.locale ?? user.locale;
+      // A private job stays in its ephemeral reply: it never moves to a channel message others can read.
+      const posting = canPost(i) && !opts.private;
+      if (!posting && !opts.private)
+        await i.followUp({ content: t(locale, 'discord.cannot_post'), flags: EPHEMERAL }).catch(() => undefined);
+      return { sink: deps.sinkFor(i, posting, locale) };
+    },
+    dropdowns: true,
+    async isChatAdmin() {
+      const perms = i.inGuild() ? i.memberPermissions : null;
+      return Boolean(perms?.has(PermissionFlagsBits.ManageGuild) || perms?.has(PermissionFlagsBits.ManageChannels));
+    },
+    async relabel(label) {
+      if (!i.isMessageComponent()) return;
+      const rows = i.message.components.map((row) => row.toJSON()) as Array<{
+        components?: Array<{ custom_id?: string }>;
+      }>;
+      const components = rows.map((row) => ({
+        ...row,
+        components: row.components?.map((c) => (c.custom_id === i.customId ? { ...c, label } : c)),
+      }));
+      const body = { components } as Parameters<typeof i.update>[0] & object;
+      if (i.deferred || i.replied) await i.editReply(body);
+      else await i.update(body);
     },
   };
 }

@@ -7,7 +7,7 @@ import type { CommandDefinition } from '../command.js';
  * requires it); at most 25 options and 25 choices; dynamic choices (model lists) use autocomplete; media are
  * ATTACHMENT options. English is the default text, zh-TW goes into the localization fields.
  */
-const OPTION = { string: 3, integer: 4, number: 10, attachment: 11 } as const;
+const OPTION = { string: 3, integer: 4, boolean: 5, number: 10, attachment: 11 } as const;
 
 export interface SlashOption {
   type: number;
@@ -48,6 +48,8 @@ function optionOf(p: Param, maxPromptChars: number): SlashOption {
       return { ...base, type: OPTION.number, min_value: p.min, max_value: p.max };
     case 'seed':
       return { ...base, type: OPTION.integer, min_value: 0, max_value: MAX_SEED };
+    case 'bool':
+      return { ...base, type: OPTION.boolean };
     case 'choice':
       return p.dynamic || p.choices.length > 25
         ? { ...base, type: OPTION.string, autocomplete: true, max_length: 256 }

@@ -99,6 +99,10 @@ export function createTerminalContext(deps: TerminalContextDeps): TerminalContex
       }
       return out;
     },
+    dropdowns: false,
+    isChatAdmin: async () => false,
+    // Nothing on a terminal has buttons to relabel.
+    relabel: async () => {},
     async progressSink() {
       await deps.beforeJob?.();
       const inner = createTerminalSink({ out: io.out, outDir: deps.outDir });
