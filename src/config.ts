@@ -64,6 +64,16 @@ export const configSchema = z
     JOB_TIMEOUT_S: posInt(3600, 24 * 3600),
     PROGRESS_INTERVAL_S: z.coerce.number().min(0.5).max(60).default(3),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** "Still working · 0:41" after this long without news, so a silent node never looks dead. */
+    HEARTBEAT_S: z.coerce.number().min(0.5).max(3600).default(10),
+    /** At most one new preview picture per progress message per this many seconds; 0 turns previews off. */
+    PREVIEW_INTERVAL_S: z.coerce.number().min(0).max(3600).default(5),
+    /** A job that took longer than this (from the command to its end) also pings its user when it ends. */
+    NOTIFY_AFTER_S: z.coerce
+      .number()
+      .min(0)
+      .max(7 * 86_400)
+      .default(120),
     /** Prefix for every BullMQ key, so several deployments can share one Redis. */
     QUEUE_PREFIX: z
       .string()
@@ -189,6 +199,9 @@ export const configSchema = z
             apiRoot: env.TELEGRAM_API_ROOT,
             isLocalApi: env.TELEGRAM_API_LOCAL ?? Boolean(env.TELEGRAM_API_ROOT),
           }
+      heartbeatMs: Math.round(env.HEARTBEAT_S * 1000),
+      previewIntervalMs: Math.round(env.PREVIEW_INTERVAL_S * 1000),
+      notifyAfterMs: Math.round(env.NOTIFY_AFTER_S * 1000),
         : undefined,
       discord: env.DISCORD_TOKEN
         ? {

@@ -273,6 +273,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     }
   }
 
+  const turns = deps.scheduler && turnsIn(deps.scheduler, deps.channelId);
   return {
     mode: () => (tokenUsable() ? 'interaction' : 'channel'),
 
@@ -284,6 +285,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     async showResult(view: ResultView) {
       await deps.scheduler?.acquire(deps.channelId, 'final');
       const where = await showResult(view).catch((err) => Promise.reject(permanent(err)));
+      turns?.forget();
       if (view.notify && where === 'edited')
         await ping(view.jobId, t(locale, 'notify.done', { id: view.shortId, time: formatDuration(view.durationMs) }));
     },
@@ -291,10 +293,11 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
     async showFailure(view: FailureView) {
       await deps.scheduler?.acquire(deps.channelId, 'final');
       await show({ content: view.text, components: [] }).catch((err) => Promise.reject(permanent(err)));
+      turns?.forget();
       if (view.notify) await ping(view.jobId, t(locale, 'notify.failed', { id: view.shortId }));
     },
 
-    ...(deps.scheduler ? { slot: slotIn(deps.scheduler, deps.channelId) } : {}),
+    ...(turns ? { slot: turns.slot } : {}),
   };
 }
 
@@ -309,11 +312,12 @@ async function previewFiles(view: ProgressView, logger: Logger): Promise<RawFile
   }
 }
 
-/** Turns in the channel's budget; the reporter asks for one per edit, so one pending request per message at most. */
-function slotIn(scheduler: SendScheduler, channelId: string): NonNullable<ProgressSink['slot']> {
+/** Turns in the channel's budget: one pending request per message; `forget` once the job's end is shown. */
+function turnsIn(scheduler: SendScheduler, channelId: string) {
   const key = `${channelId}:${Math.random().toString(36).slice(2)}`;
-  return async (lane, signal) => {
+  const slot: NonNullable<ProgressSink['slot']> = async (lane, signal) => {
     const grant = await scheduler.acquire(channelId, lane, { key, signal });
     return grant && { run: (send) => send(), release: () => grant.release() };
   };
+  return { slot, forget: () => scheduler.forget(channelId, key) };
 }

@@ -6,7 +6,7 @@ import type { JobEvents } from '../../queue/events.js';
 import type { Producer } from '../../queue/producer.js';
 import type { Storage } from '../../storage.js';
 import type { FrontendFiles } from '../../transfer/frontend-files.js';
-import { type DeliveryDeps, deliver, type Outcome, recordOutcome, viewOf } from '../delivery.js';
+import { type DeliveryDeps, deliver, type FinalView, type Outcome, recordOutcome, viewOf } from '../delivery.js';
 import type { JobInfo, ProgressState } from '../progress/model.js';
 import { renderProgress } from '../progress/render.js';
 import { createProgressReporter } from '../progress/reporter.js';
@@ -26,7 +26,17 @@ export interface FollowerDeps {
   positions: PositionPoller;
   logger: Logger;
   progressIntervalMs: number;
+  /** HEARTBEAT_S: "still working" after this long without an update. */
   heartbeatMs?: number;
+  /** PREVIEW_INTERVAL_S: at most one new preview picture per message per this long (0: none). */
+  previewIntervalMs?: number;
+  /** NOTIFY_AFTER_S: a job that took longer (from the command to its end) also pings its user when it ends. */
+  notifyAfterMs?: number;
+  /**
+   * Whether this job's user wants that ping. A hook for the per-user settings (pings on/off); until they exist,
+   * every long job pings.
+   */
+  shouldPing?: (record: JobRecord) => boolean;
   now: () => number;
   /** Counted for metrics: one failed delivery attempt that will be retried. */
   onDeliveryRetry?: (platform: string) => void;
@@ -71,7 +81,7 @@ export function createFollower(deps: FollowerDeps) {
       if (isHere === undefined) return;
       if (!isHere) shown = { ...row, status: 'failed', error: 'internal: the outputs expired in the transfer store' };
     }
-    const result = await deliver(sink, viewOf(delivery, shown, outcome), {
+    const result = await deliver(sink, withPing(viewOf(delivery, shown, outcome), wantsPing(row)), {
       logger: log,
       onRetry: () => deps.onDeliveryRetry?.(row.platform),
       delaysMs: deps.deliveryDelaysMs,
@@ -79,6 +89,13 @@ export function createFollower(deps: FollowerDeps) {
     if (result === 'owed') return;
     deps.repo.markDelivered(jobId);
     await deps.transfer?.release(jobId).catch((err) => log.warn({ err, jobId }, 'could not clear the transfer store'));
+  }
+
+  /** Long jobs end with a ping as well as the edit; a cancel needs none (the user asked for it). */
+  function wantsPing(row: JobRecord): boolean {
+    if (deps.notifyAfterMs === undefined || row.status === 'cancelled') return false;
+    const took = (row.finishedAt ?? now()) - row.createdAt;
+    return took > deps.notifyAfterMs && (deps.shouldPing?.(row) ?? true);
   }
 
   // Safety net for events lost to a Redis disconnect: every 30 s, ask BullMQ about the jobs still followed.
@@ -112,6 +129,7 @@ export function createFollower(deps: FollowerDeps) {
       sink,
       intervalMs: deps.progressIntervalMs,
       heartbeatMs: deps.heartbeatMs,
+      previewIntervalMs: deps.previewIntervalMs,
       now,
       logger: log,
       onEdit: deps.onProgressEdit,
@@ -239,6 +257,11 @@ export function createFollower(deps: FollowerDeps) {
 }
 
 export type Follower = ReturnType<typeof createFollower>;
+
+function withPing(view: FinalView, notify: boolean): FinalView {
+  if (!notify) return view;
+  return 'result' in view ? { result: { ...view.result, notify } } : { failure: { ...view.failure, notify } };
+}
 
 function median(xs: number[]): number | undefined {
   if (xs.length < 3) return undefined; // too few runs to predict anything

@@ -6,7 +6,9 @@ export interface RenderedProgress {
   text: string;
   percent: number;
   bar: string;
+  /** The latest preview picture of a running job, and its frame number (a new number is a new picture). */
   previewPath?: string;
+  previewSeq?: number;
   isRunning: boolean;
 }
 
@@ -60,7 +62,8 @@ export function renderProgress(
   if (details.length) lines.push(details.join(' · '));
   if (opts.heartbeat)
     lines.push(t(locale, 'progress.still_working', { time: formatDuration(opts.now - state.startedAt) }));
-  return { text: lines.join('\n'), percent: state.percent, bar, previewPath: state.previewPath, isRunning: true };
+  const preview = state.previewPath ? { previewPath: state.previewPath, previewSeq: state.previewSeq ?? 0 } : {};
+  return { text: lines.join('\n'), percent: state.percent, bar, ...preview, isRunning: true };
 }
 
 /** ETAs jump around; rounding to 10 s (1 min above 10 min) keeps them from forcing an edit on every tick. */

@@ -1,14 +1,21 @@
 import type { Logger } from '../../logger.js';
-import type { ProgressView, ProgressSink } from './sink.js';
+import type { ProgressLane, ProgressSink, ProgressView, SendSlot } from './sink.js';
 
 /**
  * Owns the freshness of one progress message:
  * - the first update goes out at once, later ones at most one per interval (the latest state wins);
- * - when nothing new arrived for heartbeatMs, a heartbeat render ("still working · 3:41") goes out;
- * - a view whose text and controls equal the last one sent is never sent again (Telegram answers 400
- *   "message is not modified", and every edit spends the chat's rate budget);
- * - never two sink calls in flight; the final state is always delivered, after any in-flight edit.
- * 429s are the platform layer's business (grammY auto-retry, discord.js REST queue), not this one's.
+ * - when nothing was sent for heartbeatMs, a heartbeat render ("still working · 3:41") goes out, so a silent model
+ *   load or VAE decode never looks dead;
+ * - a new preview picture rides along at most once per previewIntervalMs, and only when the frame changed; in
+ *   between, views carry no picture (the message keeps the one it shows);
+ * - a view whose text and controls equal the last one sent, with no new picture, is never sent (Telegram answers
+ *   400 "message is not modified", and every edit spends the chat's rate budget); after a heartbeat, the same state
+ *   again is not news either;
+ * - never two sink calls in flight. When the sink shares a budget with other messages (`slot`), the reporter first
+ *   waits for its turn and renders only then, so a late turn shows the newest state; a heartbeat's turn is given up
+ *   as soon as real progress arrives, which asks again in the progress lane;
+ * - the final state is always delivered: a turn still waited for is given up at once, an edit already under way
+ *   is awaited; no progress (and no picture) goes out after it.
  */
 export interface ProgressReporter {
   /** A new state arrived; `render(heartbeat)` builds the view lazily at send time. */
@@ -22,74 +29,160 @@ export interface ProgressReporter {
 export interface ReporterDeps {
   sink: ProgressSink;
   intervalMs: number;
+  /** Default 10 s (HEARTBEAT_S). */
   heartbeatMs?: number;
+  /** At most one new preview picture per this long; 0 = never. Default 5 s (PREVIEW_INTERVAL_S). */
+  previewIntervalMs?: number;
   now?: () => number;
   logger: Logger;
   /** Counted for metrics: an edit sent, or one skipped because nothing visible changed. */
   onEdit?: (result: 'sent' | 'skipped') => void;
 }
 
+const keyOf = (v: ProgressView) => `${v.text}\u0000${v.canCancel}`;
+const withoutPreview = (v: ProgressView): ProgressView => ({ ...v, previewPath: undefined, previewSeq: undefined });
+const alwaysGranted: SendSlot = { run: (send) => send(), release: () => undefined };
+
+interface Waiting {
+  lane: ProgressLane;
+  abort: AbortController;
+}
+
+interface Timing {
+  intervalMs: number;
+  heartbeatMs: number;
+  previewMs: number;
+  previews: boolean;
+}
+
+/** What the message shows now, and when it changed. */
+interface Shown {
+  /** The text last sent (a heartbeat's included), and the state it showed (without the heartbeat line). */
+  key?: string;
+  stateKey?: string;
+  sentAt: number;
+  /** The last send or heartbeat try: the next heartbeat is due heartbeatMs after it. */
+  beatAt: number;
+  /** The preview frame shown, when it was sent, and whether a newer frame waits for its interval. */
+  seq?: number;
+  previewAt: number;
+  previewWaiting: boolean;
+}
+
+/** What is due at `t`: a progress edit, a heartbeat, or nothing before `at`. */
+function dueAt(s: Shown, t: number, hasNew: boolean, c: Timing): { lane?: ProgressLane; at: number } {
+  const editAt = s.sentAt + c.intervalMs;
+  const pictureAt = s.previewWaiting ? Math.max(editAt, s.previewAt + c.previewMs) : Infinity;
+  const heartbeatAt = Math.max(editAt, s.beatAt + c.heartbeatMs);
+  if ((hasNew && t >= editAt) || t >= pictureAt) return { lane: 'progress', at: t };
+  if (t >= heartbeatAt) return { lane: 'heartbeat', at: t };
+  return { at: Math.min(hasNew ? editAt : Infinity, pictureAt, heartbeatAt) };
+}
+
+/**
+ * The view to send at `t` (updating `s`), or undefined when it would show nothing new. A view without a picture
+ * leaves the one the message shows; a heartbeat repeats the last state with the time it has been working.
+ */
+function pick(s: Shown, render: (heartbeat: boolean) => ProgressView, t: number, c: Timing) {
+  const isHeartbeatDue = t >= s.beatAt + c.heartbeatMs;
+  if (isHeartbeatDue) s.beatAt = t; // tried, even when it shows nothing new (no retry loop on the same text)
+  const plain = render(false);
+  const fresh = c.previews && plain.previewSeq !== undefined && plain.previewSeq !== s.seq;
+  const pictureNow = fresh && t >= s.previewAt + c.previewMs;
+  s.previewWaiting = fresh && !pictureNow;
+  const stateKey = keyOf(plain);
+  let view = stateKey !== s.stateKey || pictureNow ? plain : isHeartbeatDue ? render(true) : undefined;
+  if (view && !pictureNow) view = withoutPreview(view);
+  if (!view || (!pictureNow && keyOf(view) === s.key)) return undefined;
+  Object.assign(s, { key: keyOf(view), stateKey, sentAt: t, beatAt: t });
+  if (pictureNow) Object.assign(s, { seq: plain.previewSeq, previewAt: t });
+  return view;
+}
+
+/** Waits for the sink's turn (at once without a shared budget); `hold` lets the reporter give up the wait. */
+async function turnOf(sink: ProgressSink, lane: ProgressLane, hold: (w: Waiting | undefined) => void) {
+  if (!sink.slot) return alwaysGranted;
+  const abort = new AbortController();
+  hold({ lane, abort });
+  try {
+    return await sink.slot(lane, abort.signal);
+  } finally {
+    hold(undefined);
+  }
+}
+
+/** One timer, armed for the earliest time asked for. */
+function createAlarm(now: () => number, fire: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  let due = Infinity;
+  const clear = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    due = Infinity;
+  };
+  return {
+    at(when: number) {
+      if (!Number.isFinite(when) || (timer && due <= when)) return;
+      clearTimeout(timer);
+      due = when;
+      timer = setTimeout(() => (clear(), fire()), Math.max(0, when - now()));
+    },
+    clear,
+  };
+}
+
 export function createProgressReporter(deps: ReporterDeps): ProgressReporter {
   const now = deps.now ?? Date.now;
-  const heartbeatMs = deps.heartbeatMs ?? Math.max(30_000, deps.intervalMs * 5);
+  const previewMs = deps.previewIntervalMs ?? 5_000;
+  const timing: Timing = {
+    intervalMs: deps.intervalMs,
+    heartbeatMs: deps.heartbeatMs ?? 10_000,
+    previewMs,
+    previews: previewMs > 0 && deps.sink.showsPreviews !== false,
+  };
+  const shown: Shown = { sentAt: -Infinity, beatAt: -Infinity, previewAt: -Infinity, previewWaiting: false };
   let render: ((heartbeat: boolean) => ProgressView) | undefined;
   let hasNew = false;
-  let lastKey: string | undefined;
-  let lastSentAt = -Infinity;
-  let lastChangeAt = now();
   let inFlight: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let timerDue = 0;
+  let waiting: Waiting | undefined;
   let done = false;
-
-  const keyOf = (v: ProgressView) => `${v.text}\u0000${v.canCancel}\u0000${v.previewPath ?? ''}`;
-
-  function schedule(delay: number) {
-    if (done || timer) return;
-    timerDue = now() + Math.max(0, delay);
-    timer = setTimeout(
-      () => {
-        timer = undefined;
-        tick();
-      },
-      Math.max(0, delay),
-    );
-  }
+  const alarm = createAlarm(now, () => tick());
 
   function tick() {
-    if (done || !render) return;
-    if (inFlight) return; // the in-flight call's completion reschedules
-    const t = now();
-    const sinceSent = t - lastSentAt;
-    if (sinceSent < deps.intervalMs) {
-      schedule(deps.intervalMs - sinceSent);
-      return;
-    }
-    const heartbeat = !hasNew && t - lastChangeAt >= heartbeatMs;
-    if (!hasNew && !heartbeat) {
-      schedule(heartbeatMs - (t - lastChangeAt));
-      return;
-    }
+    if (done || !render || inFlight) return;
+    const due = dueAt(shown, now(), hasNew, timing);
+    if (due.lane) send(due.lane);
+    else alarm.at(due.at);
+  }
+
+  function build(): ProgressView | undefined {
+    if (!render) return undefined;
+    const view = pick(shown, render, now(), timing);
     hasNew = false;
-    const view = render(heartbeat);
-    const key = keyOf(view);
-    if (key === lastKey) {
-      deps.onEdit?.('skipped');
-      if (heartbeat) lastChangeAt = t;
-      schedule(heartbeat ? heartbeatMs : deps.intervalMs);
-      return;
-    }
-    lastKey = key;
-    lastSentAt = t;
-    deps.onEdit?.('sent');
-    if (heartbeat) lastChangeAt = t;
-    inFlight = deps.sink
-      .showProgress(view)
-      .catch((err) => deps.logger.warn({ err, jobId: view.jobId }, 'progress update failed'))
+    deps.onEdit?.(view ? 'sent' : 'skipped');
+    return view;
+  }
+
+  function send(lane: ProgressLane) {
+    inFlight = (async () => {
+      const slot = await turnOf(deps.sink, lane, (w) => (waiting = w));
+      if (!slot) return;
+      if (done) return slot.release();
+      const view = build();
+      if (!view) return slot.release();
+      await slot.run(() => deps.sink.showProgress(view));
+    })()
+      .catch((err) => deps.logger.warn({ err }, 'progress update failed'))
       .finally(() => {
         inFlight = undefined;
-        if (!done) schedule(hasNew ? deps.intervalMs - (now() - lastSentAt) : heartbeatMs);
+        tick();
       });
+  }
+
+  function halt() {
+    done = true;
+    alarm.clear();
+    waiting?.abort.abort();
   }
 
   return {
@@ -97,26 +190,18 @@ export function createProgressReporter(deps: ReporterDeps): ProgressReporter {
       if (done) return;
       render = next;
       hasNew = true;
-      lastChangeAt = now();
-      // The earliest moment the next edit is allowed; pull a later (heartbeat) timer forward to it.
-      const due = Math.max(now(), lastSentAt + deps.intervalMs);
-      if (timer && timerDue > due) {
-        clearTimeout(timer);
-        timer = undefined;
+      // Real progress outranks a heartbeat still waiting for its turn: ask again in the progress lane.
+      if (waiting?.lane === 'heartbeat') waiting.abort.abort();
+      if (!inFlight) {
+        alarm.clear();
+        tick();
       }
-      if (!timer && !inFlight) schedule(due - now());
     },
     async finish(deliver) {
-      done = true;
-      clearTimeout(timer);
-      timer = undefined;
+      halt();
       if (inFlight) await inFlight;
       await deliver();
     },
-    stop() {
-      done = true;
-      clearTimeout(timer);
-      timer = undefined;
-    },
+    stop: halt,
   };
 }

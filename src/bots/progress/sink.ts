@@ -10,6 +10,23 @@ export interface ProgressSink {
   showProgress(view: ProgressView): Promise<void>;
   showResult(view: ResultView): Promise<void>;
   showFailure(view: FailureView): Promise<void>;
+  /**
+   * Optional: waits for this message's turn in a send budget it shares with other messages (a chat's flood limit).
+   * The reporter renders the view only once the turn came and shows it through `slot.run`; undefined means the
+   * wait was given up (`signal` aborted, or a newer request for the same message took its place).
+   */
+  slot?(lane: ProgressLane, signal: AbortSignal): Promise<SendSlot | undefined>;
+  /** False when new preview pictures are of no use to this sink (the terminal): views then never carry one. */
+  readonly showsPreviews?: boolean;
+}
+
+/** Real progress goes before heartbeats ("still working"), which go only when the budget has room to spare. */
+export type ProgressLane = 'progress' | 'heartbeat';
+
+/** A granted turn: `run` makes the sink call that spends it, `release` hands it back unused. */
+export interface SendSlot {
+  run<T>(send: () => Promise<T>): Promise<T>;
+  release(): void;
 }
 
 export interface ProgressView extends RenderedProgress {
@@ -30,6 +47,8 @@ export interface ResultView {
   files: Array<OutputFile & { absolutePath: string }>;
   durationMs: number;
   text: string;
+  /** The job took long (NOTIFY_AFTER_S): besides the edit, which notifies nobody, ping the user. */
+  notify?: boolean;
 }
 
 export interface FailureView {
@@ -38,6 +57,8 @@ export interface FailureView {
   locale: Locale;
   failure: Failure;
   text: string;
+  /** As in ResultView. */
+  notify?: boolean;
 }
 
 /** A sink's way of saying a retry cannot help (the user blocked the bot, the chat is gone): delivery gives up. */

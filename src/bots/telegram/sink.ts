@@ -244,6 +244,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
     await showText(caption, kb);
   }
 
+  const turns = deps.scheduler && turnsIn(deps.scheduler, chatId, () => messageId === undefined);
   const sink: ProgressSink = {
     async showProgress(view: ProgressView) {
       const kb = view.canCancel ? keyboardOf([cancelRow(locale, view.jobId)]) : undefined;
@@ -252,15 +253,17 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
     },
     async showResult(view) {
       await showResult(view).catch((err) => Promise.reject(permanent(err)));
+      turns?.forget();
       if (view.notify)
         await ping(t(locale, 'notify.done', { id: view.shortId, time: formatDuration(view.durationMs) }));
     },
     async showFailure(view) {
       await showText(view.text).catch((err) => Promise.reject(permanent(err)));
+      turns?.forget();
       if (view.notify) await ping(t(locale, 'notify.failed', { id: view.shortId }));
     },
   };
-  return deps.scheduler ? { ...sink, slot: slotIn(deps.scheduler, chatId, () => messageId === undefined) } : sink;
+  return turns ? { ...sink, slot: turns.slot } : sink;
 }
 
 /** Edits the text, or the caption of a photo; after a restart the kind is learnt from Telegram's answer. */
@@ -295,12 +298,14 @@ async function previewPhoto(file: string, logger: Logger): Promise<InputFile | u
 
 /**
  * Turns in the chat's budget: one pending request per message; its first send (the acknowledgement) is not spread
- * out like edits. The granted slot is spent by the first API call the sink makes with it.
+ * out like edits. The granted slot is spent by the first API call the sink makes with it. `forget` once the job's
+ * end is shown: the chat no longer keeps a result slot for it.
  */
-function slotIn(scheduler: SendScheduler, chatId: number, isFirst: () => boolean): NonNullable<ProgressSink['slot']> {
+function turnsIn(scheduler: SendScheduler, chatId: number, isFirst: () => boolean) {
   const key = `${chatId}:${Math.random().toString(36).slice(2)}`;
-  return async (lane, signal) => {
+  const slot: NonNullable<ProgressSink['slot']> = async (lane, signal) => {
     const grant = await scheduler.acquire(String(chatId), lane, { key, signal, isFirst: isFirst() });
     return grant && { run: (send) => inLane(lane, send, grant), release: () => grant.release() };
   };
+  return { slot, forget: () => scheduler.forget(String(chatId), key) };
 }

@@ -30,6 +30,8 @@ export function createTerminalSink(opts: TerminalSinkOptions): ProgressSink {
   };
 
   return {
+    // A bar has no room for a picture; the reporter then sends no preview-only updates.
+    showsPreviews: false,
     async showProgress(view: ProgressView) {
       if (!isTTY) {
         opts.out.write(`[${view.percent.toString().padStart(3)}%] ${oneLine(view.text)}\n`);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createFollower } from '../../../src/bots/jobs/follower.js';
+import { createFollower, type FollowerDeps } from '../../../src/bots/jobs/follower.js';
 import type { PositionPoller } from '../../../src/bots/jobs/positions.js';
 import type { JobsRepo } from '../../../src/history/jobs-repo.js';
 import { encodeFailure, type GenerationResult } from '../../../src/queue/contracts.js';
@@ -34,7 +34,13 @@ function positionsDouble() {
   return { positions, watching };
 }
 
-function setup(opts: { repo?: JobsRepo; state?: (jobId: string) => State } = {}) {
+function setup(
+  opts: {
+    repo?: JobsRepo;
+    state?: (jobId: string) => State;
+    ping?: Pick<FollowerDeps, 'notifyAfterMs' | 'shouldPing'>;
+  } = {},
+) {
   const repo = opts.repo ?? memoryRepo(() => Date.now());
   const storage = tempStorage();
   const ev = eventsDouble();
@@ -56,6 +62,7 @@ function setup(opts: { repo?: JobsRepo; state?: (jobId: string) => State } = {})
     progressIntervalMs: 1000,
     now: () => Date.now(),
     deliveryDelaysMs: [1_000],
+    ...opts.ping,
   });
   return { repo, storage, follower, stateCalls, ...ev, ...pos };
 }
@@ -234,5 +241,30 @@ describe('following a job to its end', () => {
     await done;
     expect(view.results).toHaveLength(1);
     expect(s.repo.get(job.id)?.deliveredAt).toBeDefined();
+  });
+
+  it('asks the sink to ping the user when a job took longer than notifyAfterMs (from the command to its end)', async () => {
+    const run = async (
+      ping: Pick<FollowerDeps, 'notifyAfterMs' | 'shouldPing'> | undefined,
+      end: 'completed' | 'failed' | 'cancelled',
+    ) => {
+      const s = setup({ ping });
+      const job = seedJob(s.repo, { status: 'running', at: 0 }); // the result says it finished at 6 s
+      const view = recordingSink();
+      const done = s.follower.follow(job, view.sink);
+      await flush();
+      if (end === 'completed') s.on(job.id).completed(result(job.id));
+      else if (end === 'failed') s.on(job.id).failed(encodeFailure({ kind: 'execution', message: 'OOM' }));
+      else await s.follower.end(job.id, { ok: false, failure: { kind: 'cancelled', message: 'by user' } });
+      await done;
+      return [...view.results, ...view.failures].map((v) => v.notify ?? false);
+    };
+    expect(await run({ notifyAfterMs: 5_000 }, 'completed')).toEqual([true]);
+    expect(await run({ notifyAfterMs: 10_000 }, 'completed')).toEqual([false]);
+    expect(await run({ notifyAfterMs: 5_000, shouldPing: () => false }, 'completed')).toEqual([false]);
+    expect(await run({ notifyAfterMs: 5_000 }, 'failed')).toEqual([true]);
+    // The user cancelled it: they know.
+    expect(await run({ notifyAfterMs: 5_000 }, 'cancelled')).toEqual([false]);
+    expect(await run(undefined, 'completed')).toEqual([false]);
   });
 });

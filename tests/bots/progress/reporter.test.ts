@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createProgressReporter } from '../../../src/bots/progress/reporter.js';
-import type { ProgressSink, ProgressView } from '../../../src/bots/progress/sink.js';
+import type { ProgressLane, ProgressSink, ProgressView, SendSlot } from '../../../src/bots/progress/sink.js';
 import { memoryLogger } from '../../support/logger.js';
 
 const view = (text: string): ProgressView => ({
@@ -145,5 +145,177 @@ describe('progress reporter', () => {
     r.update(() => view('b'));
     await vi.advanceTimersByTimeAsync(1000);
     expect(sent).toEqual(['a', 'b']);
+  });
+
+  it('ticks every heartbeatMs after the last edit, even while updates that change nothing keep arriving', async () => {
+    const s = slowSink();
+    const r = createProgressReporter({ sink: s.sink, intervalMs: 1000, heartbeatMs: 10_000, logger });
+    const render = (hb: boolean) => view(hb ? `loading · ${Date.now() / 1000}` : 'loading');
+    r.update(render);
+    await vi.advanceTimersByTimeAsync(0);
+    await s.resolveAll();
+    for (let i = 0; i < 25; i++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      r.update(render); // the same state again (a throttled repeat from the worker)
+      await s.resolveAll();
+    }
+    expect(s.sent).toEqual(['loading', 'loading · 10', 'loading · 20']);
+  });
+});
+
+const framed = (text: string, seq?: number): ProgressView => ({
+  ...view(text),
+  ...(seq === undefined ? {} : { previewPath: '/storage/outputs/j/preview.jpg', previewSeq: seq }),
+});
+
+/** A sink that records views (text and frame), and can gate turns like a busy chat. */
+function gatedSink(opts: { gated?: boolean; showsPreviews?: boolean } = {}) {
+  const sent: string[] = [];
+  const asked: ProgressLane[] = [];
+  const turns: Array<{ lane: ProgressLane; give: () => void; signal: AbortSignal }> = [];
+  let released = 0;
+  const slot: SendSlot = { run: (send) => send(), release: () => void (released += 1) };
+  const sink: ProgressSink = {
+    showsPreviews: opts.showsPreviews,
+    showProgress: async (v) =>
+      void sent.push(v.previewSeq === undefined ? v.text : `${v.text} [frame ${v.previewSeq}]`),
+    showResult: async () => void sent.push('RESULT'),
+    showFailure: async () => void sent.push('FAILURE'),
+    ...(opts.gated
+      ? {
+          slot: (lane: ProgressLane, signal: AbortSignal) =>
+            new Promise<SendSlot | undefined>((resolve) => {
+              asked.push(lane);
+              const turn = { lane, signal, give: () => resolve(slot) };
+              turns.push(turn);
+              signal.addEventListener('abort', () => resolve(undefined));
+            }),
+        }
+      : {}),
+  };
+  const giveTurn = async () => {
+    const t = turns.find((x) => !x.signal.aborted);
+    turns.splice(turns.indexOf(t as (typeof turns)[number]), 1);
+    t?.give();
+    await vi.advanceTimersByTimeAsync(0);
+  };
+  return { sink, sent, asked, giveTurn, released: () => released };
+}
+
+describe('progress reporter: preview pictures and shared budgets', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  afterEach(() => vi.useRealTimers());
+  const { logger } = memoryLogger();
+
+  it('sends a new preview picture at most once per previewIntervalMs, and only when the frame changed', async () => {
+    const s = gatedSink();
+    const r = createProgressReporter({
+      sink: s.sink,
+      intervalMs: 1000,
+      heartbeatMs: 60_000,
+      previewIntervalMs: 5000,
+      logger,
+    });
+    for (let k = 1; k <= 12; k++) {
+      r.update(() => framed(`${k * 8}%`, Math.ceil(k / 2))); // a new frame every 2 s
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    // Frames 1, 3 and 5 at 0, 5 and 10 s (each the newest then); the frames between were never uploaded.
+    expect(s.sent.filter((x) => x.includes('frame'))).toEqual(['8% [frame 1]', '40% [frame 3]', '80% [frame 5]']);
+    // Frame 6 came too early; it goes out when its interval has passed, with no new text needed.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(s.sent.at(-1)).toBe('96% [frame 6]');
+    expect(s.sent.filter((x) => x.includes('frame'))).toHaveLength(4);
+  });
+
+  it('sends a picture held back by the interval once the interval has passed, even when nothing else changes', async () => {
+    const s = gatedSink();
+    const r = createProgressReporter({
+      sink: s.sink,
+      intervalMs: 1000,
+      heartbeatMs: 60_000,
+      previewIntervalMs: 5000,
+      logger,
+    });
+    r.update(() => framed('50%', 1));
+    await vi.advanceTimersByTimeAsync(1000);
+    r.update(() => framed('50%', 2)); // the VAE decode: a new frame, then silence
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(s.sent).toEqual(['50% [frame 1]']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(s.sent).toEqual(['50% [frame 1]', '50% [frame 2]']);
+  });
+
+  it('sends no picture after the final state, and none at all to a sink that shows no pictures', async () => {
+    const s = gatedSink();
+    const r = createProgressReporter({ sink: s.sink, intervalMs: 1000, previewIntervalMs: 1000, logger });
+    r.update(() => framed('90%', 1));
+    await vi.advanceTimersByTimeAsync(0);
+    r.update(() => framed('99%', 2));
+    await r.finish(() => s.sink.showResult({} as never));
+    r.update(() => framed('99%', 3));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(s.sent).toEqual(['90% [frame 1]', 'RESULT']);
+
+    const bar = gatedSink({ showsPreviews: false });
+    const r2 = createProgressReporter({ sink: bar.sink, intervalMs: 1000, previewIntervalMs: 1000, logger });
+    r2.update(() => framed('10%', 1));
+    await vi.advanceTimersByTimeAsync(0);
+    r2.update(() => framed('10%', 2));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(bar.sent).toEqual(['10%']);
+  });
+
+  it('renders only when its turn comes, so a late turn shows the newest state', async () => {
+    const s = gatedSink({ gated: true });
+    const r = createProgressReporter({ sink: s.sink, intervalMs: 1000, heartbeatMs: 60_000, logger });
+    r.update(() => view('queued'));
+    await vi.advanceTimersByTimeAsync(0);
+    for (const p of ['5%', '30%', '60%']) {
+      r.update(() => view(p));
+      await vi.advanceTimersByTimeAsync(4000);
+    }
+    expect(s.sent).toEqual([]);
+    expect(s.asked).toEqual(['progress']); // one request for the message, however many states came meanwhile
+    await s.giveTurn();
+    expect(s.sent).toEqual(['60%']);
+  });
+
+  it('gives up a heartbeat turn when real progress arrives, and asks again as progress', async () => {
+    const s = gatedSink({ gated: true });
+    const r = createProgressReporter({ sink: s.sink, intervalMs: 1000, heartbeatMs: 10_000, logger });
+    r.update((hb) => view(hb ? 'loading · still working' : 'loading'));
+    await vi.advanceTimersByTimeAsync(0);
+    await s.giveTurn();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(s.asked).toEqual(['progress', 'heartbeat']);
+    r.update(() => view('sampling 10%'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(s.asked).toEqual(['progress', 'heartbeat', 'progress']);
+    await s.giveTurn();
+    expect(s.sent).toEqual(['loading', 'sampling 10%']);
+  });
+
+  it('hands an unused turn back when nothing changed by the time it came', async () => {
+    const s = gatedSink({ gated: true });
+    const r = createProgressReporter({ sink: s.sink, intervalMs: 1000, heartbeatMs: 60_000, logger });
+    r.update(() => view('a'));
+    await vi.advanceTimersByTimeAsync(0);
+    await s.giveTurn();
+    await vi.advanceTimersByTimeAsync(1000);
+    r.update(() => view('a'));
+    await vi.advanceTimersByTimeAsync(0);
+    await s.giveTurn();
+    expect(s.sent).toEqual(['a']);
+    expect(s.released()).toBe(1);
+  });
+
+  it('delivers the final state at once when progress is still waiting for its turn', async () => {
+    const s = gatedSink({ gated: true });
+    const r = createProgressReporter({ sink: s.sink, intervalMs: 1000, heartbeatMs: 60_000, logger });
+    r.update(() => view('a'));
+    await vi.advanceTimersByTimeAsync(0);
+    await r.finish(() => s.sink.showResult({} as never));
+    expect(s.sent).toEqual(['RESULT']);
   });
 });

@@ -81,6 +81,9 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
   const files = new Map<string, { bytes: Buffer; path: string }>();
   const nextId = new Map<number, number>();
   const floods = new Map<number, number>(); // chat → flooded until (ms)
+  /** Telegram's group flood limit, when a test asks for it: calls per chat in the last minute. */
+  let groupPerMinute: number | undefined;
+  const groupCalls = new Map<number, number[]>();
   const failures: Array<{ method: string; status: number; description: string; retryAfter?: number }> = [];
   let updateId = 1;
   let confirmed = 0;
@@ -197,6 +200,15 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       return id ? messages.get(`${chatId}:${id}`) : undefined;
     };
     const photoOf = async (f: { bytes: Buffer }) => {
+    if (chatId !== undefined && chatId < 0 && groupPerMinute !== undefined) {
+      const recent = (groupCalls.get(chatId) ?? []).filter((t) => t > now() - 60_000);
+      groupCalls.set(chatId, recent);
+      if (recent.length >= groupPerMinute) {
+        const retryAfter = Math.max(1, Math.ceil(((recent[0] as number) + 60_000 - now()) / 1000));
+        return fail(429, `Too Many Requests: retry after ${retryAfter}`, { parameters: { retry_after: retryAfter } });
+      }
+      recent.push(now());
+    }
       if (f.bytes.length > 10 * 1000 * 1000) return { error: 'Bad Request: PHOTO_INVALID_DIMENSIONS' as string };
       const meta = await sharp(f.bytes)
         .metadata()
@@ -516,3 +528,10 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
 }
 
 export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
+    /**
+     * Enforces Telegram's group flood limit from now on: a group chat's call beyond `perMinute` in the last 60 s
+     * answers 429 with retry_after (recorded like any 429).
+     */
+    enforceGroupLimit(perMinute = 20) {
+      groupPerMinute = perMinute;
+    },
