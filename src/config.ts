@@ -63,7 +63,6 @@ export const configSchema = z
     /** A job running longer than this fails clearly (the old studio's 3600 s). */
     JOB_TIMEOUT_S: posInt(3600, 24 * 3600),
     PROGRESS_INTERVAL_S: z.coerce.number().min(0.5).max(60).default(3),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** "Still working · 0:41" after this long without news, so a silent node never looks dead. */
     HEARTBEAT_S: z.coerce.number().min(0.5).max(3600).default(10),
     /** At most one new preview picture per progress message per this many seconds; 0 turns previews off. */
@@ -74,6 +73,7 @@ export const configSchema = z
       .min(0)
       .max(7 * 86_400)
       .default(120),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Prefix for every BullMQ key, so several deployments can share one Redis. */
     QUEUE_PREFIX: z
       .string()
@@ -184,6 +184,9 @@ export const configSchema = z
       databasePath: path.resolve(env.DATABASE_PATH ?? path.join(storageDir, 'history.db')),
       jobTimeoutMs: env.JOB_TIMEOUT_S * 1000,
       progressIntervalMs: Math.round(env.PROGRESS_INTERVAL_S * 1000),
+      heartbeatMs: Math.round(env.HEARTBEAT_S * 1000),
+      previewIntervalMs: Math.round(env.PREVIEW_INTERVAL_S * 1000),
+      notifyAfterMs: Math.round(env.NOTIFY_AFTER_S * 1000),
       logLevel: env.LOG_LEVEL,
       queuePrefix: env.QUEUE_PREFIX,
       maxPromptChars: env.MAX_PROMPT_CHARS,
@@ -199,9 +202,6 @@ export const configSchema = z
             apiRoot: env.TELEGRAM_API_ROOT,
             isLocalApi: env.TELEGRAM_API_LOCAL ?? Boolean(env.TELEGRAM_API_ROOT),
           }
-      heartbeatMs: Math.round(env.HEARTBEAT_S * 1000),
-      previewIntervalMs: Math.round(env.PREVIEW_INTERVAL_S * 1000),
-      notifyAfterMs: Math.round(env.NOTIFY_AFTER_S * 1000),
         : undefined,
       discord: env.DISCORD_TOKEN
         ? {

@@ -69,17 +69,17 @@ export async function startFrontendCore(deps: {
     workflows,
     logger,
     progressIntervalMs: config.progressIntervalMs,
+    heartbeatMs: config.heartbeatMs,
+    previewIntervalMs: config.previewIntervalMs,
+    notifyAfterMs: config.notifyAfterMs,
+    // A long job's completion ping, unless its user turned pings off in /settings.
+    shouldPing: (r) => settings.settingsFor(r.platform, r.userId, r.chatId).pings,
     maxPromptChars: config.maxPromptChars,
     onDeliveryRetry: (platform) => deps.metrics?.deliveryRetry(platform === 'discord' ? 'discord' : 'telegram'),
     onProgressEdit: (result) => deps.metrics?.progressEdit(result),
     // Handed on to the follower, which fetches the outputs before delivery.
     ...{ transfer: files },
   });
-    heartbeatMs: config.heartbeatMs,
-    previewIntervalMs: config.previewIntervalMs,
-    notifyAfterMs: config.notifyAfterMs,
-    // A long job's completion ping, unless its user turned pings off in /settings.
-    shouldPing: (r) => settings.settingsFor(r.platform, r.userId, r.chatId).pings,
   lifecycle.onShutdown('tracker', () => tracker.close());
   const quotas = createQuotas({
     redis: producerRedis,

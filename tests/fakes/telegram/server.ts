@@ -174,6 +174,15 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       call.status = 0;
       return;
     }
+    if (chatId !== undefined && chatId < 0 && groupPerMinute !== undefined) {
+      const recent = (groupCalls.get(chatId) ?? []).filter((t) => t > now() - 60_000);
+      groupCalls.set(chatId, recent);
+      if (recent.length >= groupPerMinute) {
+        const retryAfter = Math.max(1, Math.ceil(((recent[0] as number) + 60_000 - now()) / 1000));
+        return fail(429, `Too Many Requests: retry after ${retryAfter}`, { parameters: { retry_after: retryAfter } });
+      }
+      recent.push(now());
+    }
     if (chatId !== undefined) {
       const until = floods.get(chatId) ?? 0;
       if (until > now()) {
@@ -200,15 +209,6 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       return id ? messages.get(`${chatId}:${id}`) : undefined;
     };
     const photoOf = async (f: { bytes: Buffer }) => {
-    if (chatId !== undefined && chatId < 0 && groupPerMinute !== undefined) {
-      const recent = (groupCalls.get(chatId) ?? []).filter((t) => t > now() - 60_000);
-      groupCalls.set(chatId, recent);
-      if (recent.length >= groupPerMinute) {
-        const retryAfter = Math.max(1, Math.ceil(((recent[0] as number) + 60_000 - now()) / 1000));
-        return fail(429, `Too Many Requests: retry after ${retryAfter}`, { parameters: { retry_after: retryAfter } });
-      }
-      recent.push(now());
-    }
       if (f.bytes.length > 10 * 1000 * 1000) return { error: 'Bad Request: PHOTO_INVALID_DIMENSIONS' as string };
       const meta = await sharp(f.bytes)
         .metadata()
@@ -491,6 +491,13 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       pushUpdate({ callback_query: { id, from, message, chat_instance: 'ci', data } });
       return id;
     },
+    /**
+     * Enforces Telegram's group flood limit from now on: a group chat's call beyond `perMinute` in the last 60 s
+     * answers 429 with retry_after (recorded like any 429).
+     */
+    enforceGroupLimit(perMinute = 20) {
+      groupPerMinute = perMinute;
+    },
     /** Every call to this chat answers 429 with retry_after until `seconds` have passed. */
     flood(chatId: number, seconds: number) {
       floods.set(chatId, now() + seconds * 1000);
@@ -528,10 +535,3 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
 }
 
 export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
-    /**
-     * Enforces Telegram's group flood limit from now on: a group chat's call beyond `perMinute` in the last 60 s
-     * answers 429 with retry_after (recorded like any 429).
-     */
-    enforceGroupLimit(perMinute = 20) {
-      groupPerMinute = perMinute;
-    },
