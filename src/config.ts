@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -106,6 +107,16 @@ export const configSchema = z
       .optional(),
     /** Whether TELEGRAM_API_ROOT runs with --local (no 20 MB download cap, 2000 MB uploads). Default: yes when it is set. */
     TELEGRAM_API_LOCAL: z.stringbool().optional(),
+    /**
+     * Webhook mode: the public HTTPS address Telegram posts updates to, e.g. https://relay.example.org/telegram/<x>;
+     * the operator's reverse proxy passes its path on to HTTP_HOST:HTTP_PORT. Unset: long polling.
+     */
+    TELEGRAM_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Sent by Telegram with every webhook request (X-Telegram-Bot-Api-Secret-Token); default: derived from the token. */
+    TELEGRAM_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, { error: '1 to 256 characters: letters, digits, _ and -' })
+      .optional(),
     DISCORD_TOKEN: z.string().min(50, { error: 'expected the bot token from the Discord developer portal' }).optional(),
     /** Taken from the gateway's READY when unset. */
     DISCORD_APPLICATION_ID: z
@@ -201,6 +212,15 @@ export const configSchema = z
             token: env.TELEGRAM_BOT_TOKEN,
             apiRoot: env.TELEGRAM_API_ROOT,
             isLocalApi: env.TELEGRAM_API_LOCAL ?? Boolean(env.TELEGRAM_API_ROOT),
+            webhook: env.TELEGRAM_WEBHOOK_URL
+              ? {
+                  url: env.TELEGRAM_WEBHOOK_URL,
+                  // Never without a secret: one derived from the token, which only this deployment knows.
+                  secret:
+                    env.TELEGRAM_WEBHOOK_SECRET ??
+                    createHash('sha256').update(`webhook:${env.TELEGRAM_BOT_TOKEN}`).digest('hex'),
+                }
+              : undefined,
           }
         : undefined,
       discord: env.DISCORD_TOKEN

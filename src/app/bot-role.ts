@@ -24,7 +24,7 @@ export async function startBotRole(deps: {
   logger: Logger;
   lifecycle: Lifecycle;
   /** The process's HTTP server (main.ts starts it): download links, readiness, queue depth. */
-  http?: Pick<HttpServer, 'metrics' | 'addReadiness' | 'setLinkSigner'>;
+  http?: Pick<HttpServer, 'metrics' | 'addReadiness' | 'setLinkSigner' | 'addRoute'>;
 }) {
   const { config, logger, lifecycle } = deps;
   const core = await startFrontendCore({
@@ -92,6 +92,7 @@ export async function startBotRole(deps: {
       logger,
       metrics: deps.http?.metrics,
       linkFor,
+      webhook: telegramWebhook(config, deps.http),
     });
     lifecycle.onShutdown('telegram', () => tg.stop());
     pausers.push(() => tg.stop());
@@ -129,4 +130,12 @@ export async function startBotRole(deps: {
   });
   logger.info({ frontends }, 'bot role started');
   return { core, frontends };
+}
+
+/** Webhook mode when TELEGRAM_WEBHOOK_URL is set: the updates come in through this process's HTTP server. */
+function telegramWebhook(config: Config, http: Pick<HttpServer, 'addRoute'> | undefined) {
+  const webhook = config.telegram?.webhook;
+  if (!webhook) return undefined;
+  if (!http) throw new Error('TELEGRAM_WEBHOOK_URL needs the HTTP server, which this process does not run');
+  return { ...webhook, addRoute: http.addRoute };
 }

@@ -13,8 +13,11 @@ import { mediaOf, type Storage } from '../storage.js';
  * The process's HTTP server, started once by main.ts in every role (never by the CLI):
  * /healthz (the process answers), /readyz (the registered readiness checks), /metrics (Prometheus), and, once a
  * link signer is set, /files/outputs/<job id>/<file> behind signed, expiring links. Only names we generate are
- * served, only from STORAGE_DIR/outputs.
+ * served, only from STORAGE_DIR/outputs. A role may add a route of its own (the Telegram webhook), answered before
+ * everything else for any method.
  */
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
 export interface HttpServer {
   readonly port: number;
   readonly metrics: Metrics;
@@ -22,6 +25,8 @@ export interface HttpServer {
   addReadiness(name: string, check: ReadinessCheck): void;
   /** Turns on /files/… download links. */
   setLinkSigner(signer: LinkSigner): void;
+  /** Serves this exact path (any method) with the handler, e.g. the Telegram webhook; a second call replaces it. */
+  addRoute(path: string, handler: RouteHandler): void;
   close(): Promise<void>;
 }
 
@@ -41,10 +46,13 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer>
   const log = deps.logger.child({ module: 'http' });
   const readiness = createReadiness({ timeoutMs: deps.readinessTimeoutMs });
   let signer = deps.signer;
+  const routes = new Map<string, RouteHandler>();
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return end(res, 405, { allow: 'GET, HEAD' });
     const url = new URL(req.url ?? '/', 'http://x');
+    const route = routes.get(url.pathname);
+    if (route) return route(req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return end(res, 405, { allow: 'GET, HEAD' });
     if (url.pathname === '/healthz') return json(res, 200, { ok: true });
     if (url.pathname === '/readyz') {
       const report = await readiness.run();
@@ -124,6 +132,9 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer>
     addReadiness: (name, check) => readiness.add(name, check),
     setLinkSigner(s) {
       signer = s;
+    },
+    addRoute(path, handler) {
+      routes.set(path, handler);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,4 +1,8 @@
 import { startBotRole } from '../../src/app/bot-role.js';
+import { freePort } from '../../src/app/embedded-redis.js';
+import { startHttpServer } from '../../src/app/http-role.js';
+import { createMetrics } from '../../src/ops/metrics.js';
+import { createStorage } from '../../src/storage.js';
 import { startWorkerRole } from '../../src/app/worker-role.js';
 import { loadWorkflows } from '../../src/comfy/workflows.js';
 import { createLifecycle } from '../../src/lifecycle.js';
@@ -30,17 +34,30 @@ export async function startTelegramHarness(
     beforeBot?: (telegram: FakeTelegram) => void;
     /** The worker's own STORAGE_DIR (a worker on another host, no shared disk); default: the bot's. */
     workerStorageDir?: string;
+    /**
+     * Webhook mode: the bot role gets an HTTP server on a free port, and TELEGRAM_WEBHOOK_URL points at `path` on it
+     * (with this TELEGRAM_WEBHOOK_SECRET).
+     */
+    webhook?: { secret?: string; path?: string };
   } = {},
 ) {
   const comfy: FakeComfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 });
   const comfy2 = opts.secondGpu ? await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 5 }) : undefined;
   const telegram: FakeTelegram = await startFakeTelegram({ token: TOKEN });
+  const httpPort = opts.webhook ? await freePort() : undefined;
+  const webhookEnv: Record<string, string> = opts.webhook
+    ? {
+        TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${httpPort}${opts.webhook.path ?? '/telegram/webhook'}`,
+        ...(opts.webhook.secret ? { TELEGRAM_WEBHOOK_SECRET: opts.webhook.secret } : {}),
+      }
+    : {};
   const config = testConfig({
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_API_ROOT: telegram.apiRoot,
     TELEGRAM_API_LOCAL: 'false',
     COMFY_URL: comfy2 ? `${comfy.url},${comfy2.url}` : comfy.url,
     PROGRESS_INTERVAL_S: '0.5',
+    ...webhookEnv,
     ...env,
   });
   const { logger, lines } = memoryLogger('info');
@@ -59,12 +76,23 @@ export async function startTelegramHarness(
     });
   if (opts.withWorker !== false) await startWorker();
   opts.beforeBot?.(telegram);
+  const http =
+    httpPort === undefined
+      ? undefined
+      : await startHttpServer({
+          port: httpPort,
+          host: '127.0.0.1',
+          storage: createStorage(config.storageDir),
+          metrics: createMetrics({ workflows: workflows.keys(), defaultMetrics: false }),
+          logger,
+        });
   let role = await startBotRole({
     config,
     redisUrl: config.redisUrl as string,
     workflows,
     logger,
     lifecycle: botLifecycle,
+    http,
   });
 
   const alice: TgUser = { id: 1001, is_bot: false, first_name: 'Alice', language_code: 'en' };
@@ -85,6 +113,7 @@ export async function startTelegramHarness(
     comfy,
     comfy2,
     telegram,
+    http,
     config,
     lines,
     get role() {
@@ -101,6 +130,7 @@ export async function startTelegramHarness(
         workflows,
         logger,
         lifecycle: botLifecycle,
+        http,
       });
     },
     users: { alice, bob },
@@ -111,6 +141,7 @@ export async function startTelegramHarness(
     async close() {
       await botLifecycle.shutdown('test done');
       await workerLifecycle.shutdown('test done');
+      await http?.close();
       await telegram.close();
       await comfy.close();
       await comfy2?.close();

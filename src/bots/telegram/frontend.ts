@@ -16,11 +16,12 @@ import { createSendScheduler, telegramBudget } from '../send-scheduler.js';
 import { scheduledCalls } from './scheduled-api.js';
 import { createTelegramSink } from './sink.js';
 import { commandOf } from './update.js';
+import { createWebhookReceiver, type WebhookOptions } from './webhook.js';
 
 /**
  * The Telegram frontend: updates in, the dispatcher does the rest. What stays here is Telegram's own: the API client
  * with its retry and per-chat throttling, commands in captions and `/cmd@bot`, answers to our questions (matched by
- * the message they reply to), long polling, and the sinks that edit a job's message.
+ * the message they reply to), long polling or the webhook (webhook.ts), and the sinks that edit a job's message.
  */
 export interface TelegramFrontendDeps {
   token: string;
@@ -39,6 +40,8 @@ export interface TelegramFrontendDeps {
   followUpsOf?: (workflow: string) => readonly FollowUp[];
   /** Download links for results too large for the chat (when PUBLIC_URL is set). */
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
+  /** Webhook mode (TELEGRAM_WEBHOOK_URL) instead of long polling. */
+  webhook?: WebhookOptions;
 }
 
 export function createTelegramFrontend(deps: TelegramFrontendDeps) {
@@ -64,6 +67,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
     lastUpdateId = Math.max(lastUpdateId, ctx.update.update_id);
     await next();
   });
+  const webhook = deps.webhook ? createWebhookReceiver(bot, deps.webhook, log) : undefined;
   bot.use(sequentialize((ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? '')));
   const downloadCap = deps.isLocalApi ? MAX_INPUT_BYTES : telegramLimits.downloadBytes;
   const uploadCap = deps.isLocalApi ? 2000 * 1000 * 1000 : telegramLimits.documentBytes;
@@ -146,12 +150,18 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       await registerMenus(bot.api, deps.dispatcher.commands).catch((err) =>
         log.warn({ err: (err as Error).message }, 'could not register the command menu'),
       );
-      // Polling after an outage: a fixed 3 s between failed getUpdates (the default doubles without a cap, so the
-      // bot could stay deaf for as long as Telegram was away), quietly, for as long as it takes.
-      runner = run(bot, { runner: { retryInterval: 3_000, silent: true, maxRetryTime: Number.POSITIVE_INFINITY } });
-      log.info({ username: bot.botInfo.username }, 'telegram bot started');
+      if (webhook) await webhook.open();
+      else {
+        // Back from webhook mode: Telegram refuses getUpdates while a webhook is set. Pending updates are kept.
+        await bot.api.deleteWebhook({ drop_pending_updates: false });
+        // Polling after an outage: a fixed 3 s between failed getUpdates (the default doubles without a cap, so the
+        // bot could stay deaf for as long as Telegram was away), quietly, for as long as it takes.
+        runner = run(bot, { runner: { retryInterval: 3_000, silent: true, maxRetryTime: Number.POSITIVE_INFINITY } });
+      }
+      log.info({ username: bot.botInfo.username, mode: webhook ? 'webhook' : 'polling' }, 'telegram bot started');
     },
     async stop() {
+      if (webhook) return webhook.close();
       if (!runner?.isRunning()) return;
       await runner.stop();
       if (lastUpdateId)

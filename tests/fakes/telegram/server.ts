@@ -87,6 +87,9 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
   const failures: Array<{ method: string; status: number; description: string; retryAfter?: number }> = [];
   let updateId = 1;
   let confirmed = 0;
+  /** setWebhook's registration: updates are then POSTed there, and getUpdates answers 409 as on the real server. */
+  let webhook: { url: string; secret?: string } | undefined;
+  const webhookPosts: Array<{ updateId: number; status: number }> = [];
   let waiters: Array<() => void> = [];
   const now = () => Date.now();
   const outages = createOutages(
@@ -107,9 +110,32 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     return id;
   };
   const pushUpdate = (u: Record<string, unknown>) => {
-    updates.push({ update_id: updateId++, ...u });
+    const update = { update_id: updateId++, ...u };
+    updates.push(update);
     for (const w of waiters) w();
     waiters = [];
+    if (webhook) void deliver(update);
+  };
+  const postToWebhook = async (to: { url: string; secret?: string }, update: object) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (to.secret !== undefined) headers['x-telegram-bot-api-secret-token'] = to.secret;
+    const res = await fetch(to.url, { method: 'POST', headers, body: JSON.stringify(update) });
+    return { status: res.status, body: await res.text() };
+  };
+  /** As Telegram does: POST the update, and again a little later (for a while) until it is answered with a 2xx. */
+  const deliver = async (update: { update_id: number }) => {
+    for (let attempt = 0; webhook && attempt < 50; attempt++) {
+      const status = await postToWebhook(webhook, update).then(
+        (r) => r.status,
+        () => 0,
+      );
+      webhookPosts.push({ updateId: update.update_id, status });
+      if (status >= 200 && status < 300) {
+        updates.splice(updates.indexOf(update as (typeof updates)[number]), 1);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   };
   const commandEntities = (text: string | undefined) => {
     const m = text ? /^\/[a-z0-9_]+(@[a-z0-9_]+)?/i.exec(text) : null;
@@ -237,7 +263,13 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     switch (method) {
       case 'getMe':
         return ok(bot);
+      case 'setWebhook':
       case 'deleteWebhook':
+        if (params.drop_pending_updates === true) updates.length = 0;
+        webhook =
+          method === 'setWebhook' ? { url: String(params.url), secret: params.secret_token as string } : undefined;
+        for (const u of webhook ? [...updates] : []) void deliver(u);
+        return ok(true);
       case 'setMyCommands':
       case 'sendChatAction':
       case 'answerCallbackQuery':
@@ -245,6 +277,11 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
           return fail(400, 'Bad Request: MESSAGE_TOO_LONG');
         return ok(true);
       case 'getUpdates': {
+        if (webhook)
+          return fail(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+          );
         // An offset confirms every earlier update for good, as on the real server: a new poller never sees them again.
         confirmed = Math.max(confirmed, Number(params.offset ?? 0));
         const offset = confirmed;
@@ -521,6 +558,18 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
     },
     message(chatId: number, id: number) {
       return messages.get(`${chatId}:${id}`);
+    },
+    /** The webhook setWebhook registered (undefined: long polling), and every POST of an update to it. */
+    webhook: () => webhook,
+    webhookPosts,
+    /** Registers a webhook as an earlier deployment would have (without a call from the bot). */
+    setWebhook(url: string, secret?: string) {
+      webhook = { url, secret };
+    },
+    /** POSTs an update to the registered webhook with this secret header (none when undefined), as anyone could. */
+    postToWebhook(update: object, secret: string | undefined) {
+      if (!webhook) throw new Error('no webhook is set');
+      return postToWebhook({ url: webhook.url, secret }, update);
     },
     callsTo(method: string) {
       return calls.filter((c) => c.method === method);
