@@ -146,6 +146,10 @@ export const configSchema = z
     ALLOWED_CHATS: idList,
     RATE_LIMIT_PER_MINUTE: posInt(10, 1000),
     MAX_QUEUED_PER_USER: posInt(3, 100),
+    /** GPU seconds of successful jobs each user may spend per UTC day (admins exempt); 0 = no limit. */
+    GPU_SECONDS_PER_DAY: z.coerce.number().int().min(0).max(8_640_000).default(0),
+    /** How long a job may wait for a GPU that has its model loaded while a GPU without it is free. */
+    WARM_MODEL_GRACE_S: z.coerce.number().min(0).max(600).default(10),
     /** Public base URL of this deployment's HTTP server; enables download links for results too large to upload. */
     PUBLIC_URL: z
       .url({ protocol: /^https?$/ })
@@ -248,6 +252,8 @@ export const configSchema = z
       },
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       maxQueuedPerUser: env.MAX_QUEUED_PER_USER,
+      gpuSecondsPerDay: env.GPU_SECONDS_PER_DAY,
+      warmModelGraceMs: Math.round(env.WARM_MODEL_GRACE_S * 1000),
     };
   });
 

@@ -50,7 +50,13 @@ export async function startFrontendCore(deps: {
   // A worker on another disk gets the inputs through the transfer store, and sends the outputs back through it.
   const files = createFrontendFiles({ ...transfer, storage, workflows, logger });
   const producer = files.wrapProducer(
-    createProducer({ redis: producerRedis, prefix: config.queuePrefix, workflows: workflows.keys() }),
+    createProducer({
+      redis: producerRedis,
+      prefix: config.queuePrefix,
+      workflows: workflows.keys(),
+      // Admins' jobs jump the fair-share queue.
+      isAdmin: (platform, userId) => config.access.admins.includes(`${platform}:${userId}`),
+    }),
   );
   lifecycle.onShutdown('producer', () => producer.close());
   const events = createJobEvents({
@@ -86,6 +92,7 @@ export async function startFrontendCore(deps: {
     prefix: config.queuePrefix,
     perMinute: config.rateLimitPerMinute,
     maxQueued: config.maxQueuedPerUser,
+    gpuSecondsPerDay: config.gpuSecondsPerDay,
   });
   const access = createAccess(config.access);
   const commandDeps: CommandDeps = {

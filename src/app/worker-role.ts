@@ -93,6 +93,7 @@ export async function startWorkerRole(deps: {
       jobTimeoutMs: config.jobTimeoutMs,
       maxPromptChars: config.maxPromptChars,
       lockDurationMs: config.workerLockMs,
+      warmGraceMs: config.warmModelGraceMs,
       onBusy: (jobId) => heartbeat.setBusy(jobId),
       metrics,
       transfer: files,

@@ -16,3 +16,15 @@ export const cancelKey = (prefix: string, jobId: string) => `${prefix}:cancel:${
 export const JOB_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The short id users see and type (/cancel 1a2b3c4d). */
 export const shortId = (jobId: string) => jobId.slice(0, 8);
+
+/** Fair share (see fair-share.ts): the virtual clock and each user's finish tag, one hash. */
+export const fairKey = (prefix: string) => `${prefix}:fair`;
+/** Expected GPU seconds per workflow (a moving average of measured runs), one hash. */
+export const costKey = (prefix: string) => `${prefix}:fair:cost`;
+/** Each GPU's state for warm-model routing and positions (model last run, idle, workflows), one hash. */
+export const gpusKey = (prefix: string) => `${prefix}:gpus`;
+/** GPU seconds a user spent on successful jobs in one UTC day (GPU_SECONDS_PER_DAY). */
+export const gpuUsedKey = (prefix: string, day: string, platform: string, userId: string) =>
+  `${prefix}:gpu-used:${day}:${platform}:${userId}`;
+/** Set once a job's GPU time was charged, so a job is charged exactly once. */
+export const chargedKey = (prefix: string, jobId: string) => `${prefix}:charged:${jobId}`;

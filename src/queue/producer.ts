@@ -1,6 +1,8 @@
-import { Queue, QueueEventsProducer, type Job } from 'bullmq';
+import { Queue, QueueEventsProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { generationJobSchema, type GenerationJob, type GenerationResult } from './contracts.js';
+import { createFairShare, fairOrder, peekWaiting } from './fair-share.js';
+import { createGpuTable } from './gpu-picker.js';
 import { CANCEL_EVENT, GENERATE_JOB, cancelKey, generateQueue, heartbeatPattern } from './names.js';
 
 export interface WorkerInfo {
@@ -12,12 +14,17 @@ export interface WorkerInfo {
   /** Workflows this worker's ComfyUI can run, and why it cannot run the others. */
   workflows?: string[];
   unsupported?: Record<string, string>;
+  /** The checkpoint its ComfyUI ran last (warm-model routing), when it has run one. */
+  model?: string;
 }
 
 export interface Producer {
-  /** Adds the job to its workflow's queue; returns its position among that queue's waiting jobs (0 = next). */
+  /**
+   * Adds the job to its workflow's queue with its fair-share priority; returns its position (0 = next): the jobs
+   * that will start before it on the GPUs that can run it, whatever their workflow.
+   */
   enqueue(job: GenerationJob): Promise<{ jobId: string; position: number }>;
-  /** Positions of waiting jobs by id in these workflows' queues (absent = not waiting any more). */
+  /** Positions of the waiting jobs of these workflows' queues by id, counted as enqueue does (absent = not waiting). */
   positions(workflows: Iterable<string>): Promise<Map<string, number>>;
   /** 'removed' when it was still waiting, 'signalled' when a worker was asked to abort it, 'gone' when finished or unknown. */
   cancel(jobId: string, workflow: string): Promise<'removed' | 'signalled' | 'gone'>;
@@ -27,7 +34,7 @@ export interface Producer {
   ): Promise<{ state: string; result?: GenerationResult; failedReason?: string } | undefined>;
   /** Workers whose heartbeat is fresh. */
   onlineWorkers(): Promise<WorkerInfo[]>;
-  /** Job counts summed over every workflow queue. */
+  /** Job counts summed over every workflow queue (prioritized jobs count as waiting). */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
@@ -39,6 +46,8 @@ export interface ProducerDeps {
   workflows: Iterable<string>;
   /** Attempts for retryable failures (ComfyUI unreachable, prompt lost in a restart). */
   attempts?: number;
+  /** Admins' jobs jump the queue (priority 1) and are not counted in their fair share. */
+  isAdmin?: (platform: string, userId: string) => boolean;
 }
 
 export function createProducer(deps: ProducerDeps): Producer {
@@ -58,12 +67,23 @@ export function createProducer(deps: ProducerDeps): Producer {
   };
   const known = [...deps.workflows];
 
+  const fair = createFairShare({ redis, prefix, workflows: known });
+  const gpus = createGpuTable({ redis, prefix });
+
+  /**
+   * One fair order over every queue; a job's position counts the jobs before it whose workflow shares a GPU with
+   * its own (an online GPU runs both). With no GPU online, every workflow counts as sharing.
+   */
   async function positions(workflows: Iterable<string>) {
+    const wanted = new Set(workflows);
+    const order = fairOrder(await peekWaiting(redis, prefix, known));
+    const online = await gpus.list();
+    const shares = (a: string, b: string) =>
+      a === b || online.length === 0 || online.some((g) => g.workflows.includes(a) && g.workflows.includes(b));
     const out = new Map<string, number>();
-    for (const wf of new Set(workflows)) {
-      // Oldest first; prioritized jobs (fair queues, later) run before plain waiting ones.
-      const jobs = await of(wf).queue.getJobs(['prioritized', 'waiting'], 0, -1, true);
-      for (const [i, j] of jobs.filter((x): x is Job => Boolean(x?.id)).entries()) out.set(j.id as string, i);
+    for (const [i, e] of order.entries()) {
+      if (!wanted.has(e.workflow)) continue;
+      out.set(e.jobId, order.slice(0, i).filter((x) => shares(x.workflow, e.workflow)).length);
     }
     return out;
   }
@@ -71,8 +91,15 @@ export function createProducer(deps: ProducerDeps): Producer {
   return {
     async enqueue(job) {
       const data = generationJobSchema.parse(job);
+      const { platform, userId } = data.requestedBy;
+      const priority = await fair.priorityFor(
+        data.requestedBy,
+        data.workflow,
+        deps.isAdmin?.(platform, userId) ?? false,
+      );
       await of(data.workflow).queue.add(GENERATE_JOB, data, {
         jobId: data.jobId,
+        priority,
         attempts: deps.attempts ?? 5,
         backoff: { type: 'exponential', delay: 5000 },
         // Kept long enough for a restarted frontend to reconcile and deliver (see bots/delivery.ts).
@@ -95,6 +122,9 @@ export function createProducer(deps: ProducerDeps): Producer {
       if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
         try {
           await job.remove();
+          await fair
+            .refund((job.data as GenerationJob).requestedBy, workflow, job.opts.priority)
+            .catch(() => undefined);
           return 'removed';
         } catch {
           // Picked up by a worker in the meantime (locked): ask that worker instead.
@@ -107,8 +137,10 @@ export function createProducer(deps: ProducerDeps): Producer {
     async state(jobId, workflow) {
       const job = await of(workflow).queue.getJob(jobId);
       if (!job) return undefined;
+      const state = await job.getState();
       return {
-        state: await job.getState(),
+        // Waiting its fair turn is waiting: callers need not know BullMQ keeps it in a sorted set.
+        state: state === 'prioritized' ? 'waiting' : state,
         result: job.returnvalue as GenerationResult | undefined,
         failedReason: job.failedReason,
       };
@@ -124,10 +156,14 @@ export function createProducer(deps: ProducerDeps): Producer {
       } while (cursor !== '0');
       if (keys.length === 0) return [];
       const values = await redis.mget(keys);
+      // The model each one ran last comes from the GPU table (warm-model routing), matched by ComfyUI.
+      const models = new Map((await gpus.list()).map((g) => [g.comfyUrl, g.model]));
       return values.flatMap((v) => {
         if (!v) return [];
         try {
-          return [JSON.parse(v) as WorkerInfo];
+          const w = JSON.parse(v) as WorkerInfo;
+          const model = models.get(w.comfyUrl);
+          return [model ? { ...w, model } : w];
         } catch {
           return [];
         }
@@ -140,7 +176,8 @@ export function createProducer(deps: ProducerDeps): Producer {
         const c = await of(wf).queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
         for (const [k, v] of Object.entries(c)) total[k] = (total[k] ?? 0) + v;
       }
-      return total;
+      // As in state(): a job waiting for its fair-share turn is waiting.
+      return { ...total, waiting: (total.waiting ?? 0) + (total.prioritized ?? 0), prioritized: 0 };
     },
 
     async close() {

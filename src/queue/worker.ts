@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ZodError } from 'zod';
 import { BindingError, applyParams } from '../comfy/apply-params.js';
@@ -35,7 +35,8 @@ import {
   type OutputFile,
   type ProgressEvent,
 } from './contracts.js';
-import { CANCEL_EVENT, cancelKey, generateQueue } from './names.js';
+import { createGpuConsumer } from './gpu-consumer.js';
+import { cancelKey } from './names.js';
 
 /**
  * One BullMQ worker per ComfyUI instance, concurrency 1: the GPU runs one prompt at a time, and several
@@ -63,6 +64,8 @@ export interface GenerationWorkerDeps {
   /** Workflows to consume at start (default: all); see setWorkflows. */
   workflowNames?: string[];
   metrics?: Metrics;
+  /** How long a job may wait for a GPU with its model loaded while this one is free (WARM_MODEL_GRACE_S). */
+  warmGraceMs?: number;
   /** Inputs in and outputs out through the transfer store, for jobs from a frontend on another disk. */
   transfer?: WorkerFiles;
 }
@@ -328,83 +331,32 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     return new Error(encodeFailure({ kind: 'internal', message: (err as Error)?.message ?? String(err) }));
   }
 
-  // One BullMQ Worker per workflow queue this ComfyUI can run. They share one GPU: while one runs a job the others
-  // are paused (so no second job is taken and left waiting), and a lock guards the rare moment when two fetched at once.
-  const workers = new Map<string, { worker: Worker; events: QueueEvents }>();
-  let gpu: Promise<void> = Promise.resolve();
-  const exclusive = async <T>(self: Worker, fn: () => Promise<T>): Promise<T> => {
-    const previous = gpu;
-    let release!: () => void;
-    gpu = new Promise<void>((r) => (release = r));
-    await previous;
-    for (const { worker } of workers.values()) if (worker !== self) void worker.pause(true).catch(() => undefined);
-    try {
-      return await fn();
-    } finally {
-      for (const { worker } of workers.values()) if (worker !== self && !worker.closing) worker.resume();
-      release();
-    }
-  };
-
-  function startFor(workflow: string) {
-    const name = generateQueue(workflow);
-    const worker: Worker = new Worker(
-      name,
-      (job, token, signal) => exclusive(worker, () => processor(workflow, job, token, signal)),
-      {
-        connection: connect(),
-        prefix: deps.prefix,
-        concurrency: 1,
-        // The lock is renewed every lockDuration/2 for as long as the process lives, so an hour-long job keeps it;
-        // a killed worker's job is picked up by stalled-job recovery within ~stalledInterval.
-        lockDuration: deps.lockDurationMs ?? 30_000,
-        stalledInterval: Math.round((deps.lockDurationMs ?? 30_000) / 2),
-        maxStalledCount: 3,
-      },
-    );
-    worker.on('error', (err) => logWorkerError(err, { workflow }));
-    // Cancel requests for running jobs arrive as a custom event; only the worker holding the job acts on it.
-    const events = new QueueEvents(name, { connection: connect(), prefix: deps.prefix });
-    events.on('error', (err) => logWorkerError(err, { workflow }));
-    events.on(
-      CANCEL_EVENT as 'error',
-      ((args: { jobId: string }) => {
-        if (worker.cancelJob(args.jobId, 'cancel requested'))
-          log.info({ jobId: args.jobId }, 'aborting job on request');
-      }) as never,
-    );
-    workers.set(workflow, { worker, events });
-  }
-
-  async function stopFor(workflow: string) {
-    const w = workers.get(workflow);
-    if (!w) return;
-    workers.delete(workflow);
-    await w.worker.close();
-    await w.events.close();
-  }
-
-  for (const wf of deps.workflowNames ?? [...deps.workflows.keys()]) startFor(wf);
+  // One GPU: jobs are taken one at a time from the queues this ComfyUI can run, in fair order, warm models first.
+  const consumer = createGpuConsumer({
+    connect,
+    redis,
+    prefix: deps.prefix,
+    comfyUrl: deps.client.baseUrl,
+    workflows: deps.workflows,
+    processor,
+    lockDurationMs: deps.lockDurationMs ?? 30_000,
+    logger: log,
+    logError: logWorkerError,
+    warmGraceMs: deps.warmGraceMs,
+    initial: deps.workflowNames ?? [...deps.workflows.keys()],
+  });
 
   return {
-    workflows: () => [...workers.keys()],
+    workflows: consumer.workflows,
     /** Consume exactly these workflows' queues from now on (capabilities changed). */
-    async setWorkflows(names: string[]) {
-      for (const wf of [...workers.keys()]) if (!names.includes(wf)) await stopFor(wf);
-      for (const wf of names) if (!workers.has(wf)) startFor(wf);
-    },
-    async waitUntilReady() {
-      await Promise.all([...workers.values()].map((w) => w.worker.waitUntilReady()));
-    },
+    setWorkflows: consumer.setWorkflows,
+    waitUntilReady: consumer.waitUntilReady,
     async close(opts = {}) {
-      const all = [...workers.values()];
-      workers.clear();
       const timer =
         opts.handBackAfterMs === undefined ? undefined : setTimeout(() => handBack.abort(), opts.handBackAfterMs);
-      // Closing every queue's worker at once: none takes a new job while the running one finishes.
-      await Promise.all(all.map((w) => w.worker.close()));
+      // No new job from now on; the running one finishes (or is handed back when the timer fires).
+      await consumer.close();
       clearTimeout(timer);
-      await Promise.all(all.map((w) => w.events.close()));
       for (const c of connections) c.disconnect();
     },
   };

@@ -17,7 +17,13 @@ function workerLine(locale: Locale, w: WorkerInfo): string {
     free: (w.gpu.vramFree / GB).toFixed(1),
     total: (w.gpu.vramTotal / GB).toFixed(1),
   };
-  return t(locale, 'bot.status_worker', { url: w.comfyUrl, job: w.busyJobId?.slice(0, 8) ?? '', ...gpu });
+  // The model is the checkpoint its ComfyUI ran last (warm-model routing prefers it for that model's jobs).
+  return t(locale, 'bot.status_worker', {
+    url: w.comfyUrl,
+    job: w.busyJobId?.slice(0, 8) ?? '',
+    ...gpu,
+    ...(w.model ? { model: w.model } : {}),
+  });
 }
 
 export const statusCommand = (deps: CommandDeps) =>
