@@ -189,6 +189,7 @@ export const en = {
     `This minute: ${s(p, 'left')} of ${s(p, 'max')} jobs left${p.time ? ` (all back in ${s(p, 'time')})` : ''}`,
   'me.queue': (p: P) => `Queue: ${s(p, 'used')} of ${s(p, 'max')} places used (one frees up as each job ends)`,
   'me.exempt': 'Limits: none (you are an admin)',
+  'me.gpu': (p: P) => `GPU time today: ${s(p, 'used')} of ${s(p, 'max')} s used (back to zero in ${s(p, 'time')})`,
   'me.button_cancel': (p: P) => `✖ ${s(p, 'id')}`,
   'me.button_refresh': '🔄 Refresh',
   'show.gone': (p: P) => `(${s(p, 'n')} file(s) of this job are no longer kept.)`,

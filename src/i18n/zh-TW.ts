@@ -184,6 +184,7 @@ export const zhTW = {
     `本分鐘：還可送出 ${s(p, 'left')} / ${s(p, 'max')} 個任務${p.time ? `（${s(p, 'time')} 後完全恢復）` : ''}`,
   'me.queue': (p: P) => `佇列：已使用 ${s(p, 'used')} / ${s(p, 'max')} 個名額（每個任務結束後釋出一個）`,
   'me.exempt': '額度：無限制（你是管理員）',
+  'me.gpu': (p: P) => `今天的 GPU 時間：已用 ${s(p, 'used')} / ${s(p, 'max')} 秒（${s(p, 'time')} 後歸零）`,
   'me.button_cancel': (p: P) => `✖ ${s(p, 'id')}`,
   'me.button_refresh': '🔄 重新整理',
   'show.gone': (p: P) => `（這個任務有 ${s(p, 'n')} 個檔案已不再保存。）`,

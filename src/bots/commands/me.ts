@@ -48,6 +48,10 @@ export async function meView(deps: CommandDeps, user: Identity, note?: { key: Me
     const time = quota.resetsInMs > 0 ? formatDuration(quota.resetsInMs) : '';
     lines.push(t(locale, 'me.rate', { left: quota.left, max: quota.perMinute, time }));
     lines.push(t(locale, 'me.queue', { used: mine.length, max: quota.maxQueued }));
+    if (quota.gpu) {
+      const { usedS, limitS, resetsInMs } = quota.gpu;
+      lines.push(t(locale, 'me.gpu', { used: Math.round(usedS), max: limitS, time: formatDuration(resetsInMs) }));
+    }
   }
   const cancels = mine.slice(0, MAX_BUTTONS).map((r) => ({
     label: t(locale, 'me.button_cancel', { id: r.shortId }),

@@ -63,6 +63,13 @@ describe('/me', () => {
     expect(s.asked).toEqual([]);
   });
 
+  it('adds today’s GPU time where a daily GPU limit is set', async () => {
+    const s = setup({ left: { ...LEFT, gpu: { limitS: 600, usedS: 123.4, resetsInMs: 3_600_000 } } });
+    const c = recordingContext();
+    await s.d.command('me', { text: '' }, c.ctx);
+    expect(c.replies[0]!.text.split('\n').at(-1)).toBe('GPU time today: 123 of 600 s used (back to zero in 1:00:00)');
+  });
+
   it('still answers when the queue positions cannot be read', async () => {
     const s = setup({
       positions: async () => {
