@@ -64,7 +64,8 @@ export function parseArgs(
     const name = (flag[1] as string).toLowerCase().replace(/-/g, '_');
     const param = byName.get(name);
     if (!param || (isMediaParam(param) && !opts.allowMedia)) throw unknownOption(name, spec.options, opts);
-    let raw = flag[2];
+    // `--model="a b"` keeps its quotes through the tokenizer (it splits on the flag, not inside it): drop them.
+    let raw = flag[2]?.replace(/^(["'“])([\s\S]*)(["'”])$/, '$2');
     if (raw === undefined) {
       const next = tokens[i + 1]?.value;
       // `--starred` alone is on; `--starred off` says which.

@@ -123,3 +123,13 @@ describe('text arguments → workflow options', () => {
     `);
   });
 });
+
+describe('flag=value', () => {
+  it('drops quotes around a value written right after the equals sign', () => {
+    expect(parseWorkflowArgs(imagine, 'a fox --model="" --negative=\'blurry\'')).toEqual({
+      prompt: 'a fox',
+      model: '',
+      negative: 'blurry',
+    });
+  });
+});
