@@ -53,6 +53,8 @@ export const progressEventSchema = z.object({
   /** Increments whenever outputs/<jobId>/preview.<ext> was rewritten. */
   previewSeq: z.number().int().optional(),
   previewPath: z.string().optional(),
+  /** The preview is also in the transfer store (the worker keeps another disk than the frontend): fetch it from there. */
+  previewInStore: z.boolean().optional(),
   comfyUrl: z.string(),
   startedAt: z.number().int(),
 });

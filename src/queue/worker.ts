@@ -181,7 +181,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     const tracker = createProgressTracker(graph);
     const report = createThrottledReporter(job, deps.progressThrottleMs ?? 500, jlog);
     let previewAt = 0;
-    let preview: { previewSeq: number; previewPath: string } | undefined;
+    let preview: { previewSeq: number; previewPath: string; previewInStore?: boolean } | undefined;
     let comfyPosition: number | undefined;
     // After an attempt that could not reach ComfyUI, keep saying so (not "starting") until ComfyUI answers.
     let isWaitingForComfy = job.attemptsMade > 0 && decodeFailure(job.failedReason).kind === 'unavailable';
@@ -208,8 +208,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         const file = path.join(outDir, `preview.${ext}`);
         void writeFile(`${file}.tmp`, e.frame.image)
           .then(() => rename(`${file}.tmp`, file))
-          .then(() => {
+          .then(() => deps.transfer?.sendPreview(data, file))
+          .then((isInStore) => {
             preview = { previewSeq: (preview?.previewSeq ?? 0) + 1, previewPath: deps.storage.relative(file) };
+            if (isInStore) preview.previewInStore = true;
             report({ ...base(), ...tracker.snapshot(), comfyPosition }, false);
           })
           .catch((err) => jlog.warn({ err }, 'could not save preview'));

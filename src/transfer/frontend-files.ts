@@ -24,9 +24,17 @@ export interface FrontendFiles {
    * output is neither here nor in the store (expired, or the worker could not send it).
    */
   receiveOutputs(job: { id: string; outputs: OutputFile[] }): Promise<boolean>;
+  /**
+   * For a progress event whose preview picture is in the store (a worker on another disk): the newest preview already
+   * on this disk, or none yet. A newer one is fetched meanwhile and handed to `onFetched` once it is here.
+   */
+  previewOf(jobId: string, e: { previewPath: string; previewSeq?: number }, onFetched: (p: Preview) => void): Preview;
   /** The job is settled: its files leave the store. */
   release(jobId: string): Promise<void>;
 }
+
+/** What a progress view shows as its picture: an absolute path on this disk and its sequence number. */
+export type Preview = { previewPath?: string; previewSeq?: number };
 
 export function createFrontendFiles(deps: {
   store: TransferStore;
@@ -39,6 +47,8 @@ export function createFrontendFiles(deps: {
   const { store, storage } = deps;
   const log = deps.logger.child({ module: 'transfer' });
   const isHere = (rel: string) => existsSync(storage.resolveInside(rel));
+  /** Per job: the newest preview fetched, the newest asked for, and the fetch in progress (one at a time). */
+  const previews = new Map<string, { shown: Preview; asked: number; chain: Promise<void> }>();
 
   async function sendInputs(job: GenerationJob) {
     const manifest = deps.workflows.get(job.workflow)?.manifest;
@@ -66,7 +76,7 @@ export function createFrontendFiles(deps: {
       if (job.outputs.every((f) => isHere(f.path))) return true;
       let fetched = 0;
       for (const name of await store.names(job.id)) {
-        if (!name.startsWith('outputs/')) continue;
+        if (!name.startsWith('outputs/') || name.startsWith('outputs/preview.')) continue;
         const rel = path.join('outputs', job.id, path.basename(name));
         if (isHere(rel)) continue;
         if (await store.get(job.id, name, storage.resolveInside(rel))) fetched += 1;
@@ -77,6 +87,30 @@ export function createFrontendFiles(deps: {
         log.error({ jobId: job.id, store: store.kind }, 'outputs are neither on this disk nor in the transfer store');
       return isComplete;
     },
-    release: (jobId) => store.drop(jobId),
+    previewOf(jobId, e, onFetched) {
+      const p = previews.get(jobId) ?? { shown: {}, asked: 0, chain: Promise.resolve() };
+      previews.set(jobId, p);
+      const seq = e.previewSeq ?? 0;
+      const shown = () => ({ previewPath: p.shown.previewPath, previewSeq: p.shown.previewSeq });
+      if (seq <= p.asked) return shown();
+      p.asked = seq;
+      const local = storage.resolveInside(e.previewPath);
+      p.chain = p.chain.then(async () => {
+        // A newer preview was announced while this one waited: the store holds only that one now.
+        if (seq < p.asked && p.shown.previewSeq !== undefined) return;
+        try {
+          if (!(await store.get(jobId, `outputs/${path.basename(e.previewPath)}`, local))) return;
+          p.shown = { previewPath: local, previewSeq: p.asked };
+          onFetched(p.shown);
+        } catch (err) {
+          log.debug({ err, jobId }, 'could not fetch the preview');
+        }
+      });
+      return shown();
+    },
+    async release(jobId) {
+      previews.delete(jobId);
+      await store.drop(jobId);
+    },
   };
 }

@@ -19,6 +19,8 @@ export interface WorkerFiles {
   receiveInputs(job: GenerationJob, manifest: Manifest): Promise<void>;
   /** Puts every output in outDir (results and poster frame, not previews) into the store. */
   sendOutputs(job: GenerationJob, outDir: string): Promise<void>;
+  /** Puts the live preview picture into the store; false (nothing done) for a job from this disk. */
+  sendPreview(job: GenerationJob, file: string): Promise<boolean>;
   /** The attempt is over: removes this disk's copies of another disk's job (a retry fetches them again). */
   discard(jobData: unknown): Promise<void>;
 }
@@ -65,6 +67,11 @@ export function createWorkerFiles(deps: {
       const files = (await readdir(outDir)).filter((f) => !f.startsWith('preview.') && !f.endsWith('.part'));
       for (const f of files) await store.put(job.jobId, `outputs/${f}`, path.join(outDir, f));
       log.info({ jobId: job.jobId, files: files.length, store: store.kind }, 'outputs sent');
+    },
+    async sendPreview(job, file) {
+      if (!isForeign(job)) return false;
+      await store.put(job.jobId, `outputs/${path.basename(file)}`, file);
+      return true;
     },
     async discard(jobData) {
       const parsed = generationJobSchema.safeParse(jobData);

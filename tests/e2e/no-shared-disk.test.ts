@@ -27,9 +27,10 @@ describe.each([
   afterAll(async () => s3?.close());
   afterEach(async () => h?.close());
 
-  const start = async () => {
+  const start = async (env: Record<string, string> = {}) => {
     workerDir = mkdtempSync(path.join(tmpdir(), 'relay-worker-disk-'));
-    h = await startTelegramHarness(s3 ? { OBJECT_STORE_URL: s3.url() } : {}, { workerStorageDir: workerDir });
+    const store: Record<string, string> = s3 ? { OBJECT_STORE_URL: s3.url() } : {};
+    h = await startTelegramHarness({ ...store, ...env }, { workerStorageDir: workerDir });
     expect(workerDir).not.toBe(h.config.storageDir);
   };
   const lastJob = () =>
@@ -39,7 +40,8 @@ describe.each([
   const expectCleanedUp = async (jobId: string) => {
     await until(async () => (await h.role.core.transfer.store.names(jobId)).length === 0, 'an empty store', 5000);
     expect(existsSync(path.join(workerDir, 'outputs', jobId))).toBe(false);
-    expect(readdirSync(path.join(workerDir, 'inputs'))).toEqual([]);
+    const inputs = path.join(workerDir, 'inputs');
+    expect(existsSync(inputs) ? readdirSync(inputs) : []).toEqual([]);
   };
 
   it('/edit: the photo goes to the worker and the edited picture comes back', async () => {
@@ -83,6 +85,19 @@ describe.each([
     expect(video.bytes.equals(readFileSync(path.join(h.config.storageDir, job.outputs[0]!.path)))).toBe(true);
     expect(existsSync(path.join(h.config.storageDir, 'outputs', job.id, 'poster.png'))).toBe(true);
     await expectCleanedUp(job.id);
+  });
+
+  it('the live preview comes through the store too', async () => {
+    await start({ PREVIEW_INTERVAL_S: '1' });
+    h.comfy.script({ previews: true, stepDelayMs: 150 });
+    const cmd = h.telegram.userSends(h.users.alice, h.chats.dmAlice, { text: '/imagine a fox at dawn --steps 30' });
+    await until(() => h.repliesTo(cmd).find((m) => m.caption?.startsWith('a fox at dawn')), 'the result', 30_000);
+    const previews = h.telegram.calls.flatMap((c) =>
+      c.status === 200 ? Object.values(c.files).filter((f) => f.filename === 'preview.jpg') : [],
+    );
+    expect(previews.length).toBeGreaterThanOrEqual(1);
+    expect(previews[0]!.bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    await expectCleanedUp(lastJob().id);
   });
 });
 

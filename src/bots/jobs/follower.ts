@@ -1,7 +1,12 @@
 import { finalStatuses, type JobRecord, type JobsRepo, type JobStatus } from '../../history/jobs-repo.js';
 import { asLocale, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
-import { decodeFailure, generationResultSchema, progressEventSchema } from '../../queue/contracts.js';
+import {
+  decodeFailure,
+  generationResultSchema,
+  type ProgressEvent,
+  progressEventSchema,
+} from '../../queue/contracts.js';
 import type { JobEvents } from '../../queue/events.js';
 import type { Producer } from '../../queue/producer.js';
 import type { Storage } from '../../storage.js';
@@ -43,7 +48,7 @@ export interface FollowerDeps {
   onProgressEdit?: (result: 'sent' | 'skipped') => void;
   deliveryDelaysMs?: readonly number[];
   /** Outputs made on another disk come through the transfer store before delivery; absent: one shared disk. */
-  transfer?: Pick<FrontendFiles, 'receiveOutputs' | 'release'>;
+  transfer?: Pick<FrontendFiles, 'receiveOutputs' | 'release' | 'previewOf'>;
 }
 
 const isFinal = (s: JobStatus) => finalStatuses.includes(s);
@@ -176,6 +181,15 @@ export function createFollower(deps: FollowerDeps) {
       return done;
     }
 
+    // From a worker on another disk the preview comes through the transfer store: the newest one fetched is shown.
+    const previewFromStore = (e: ProgressEvent) =>
+      e.previewInStore && e.previewPath && deps.transfer
+        ? deps.transfer.previewOf(record.id, { previewPath: e.previewPath, previewSeq: e.previewSeq }, (p) => {
+            if (state.phase !== 'running') return;
+            state = { ...state, ...p };
+            push();
+          })
+        : {};
     const toRunning = () => {
       deps.positions.unwatch(record.id);
       if (state.phase !== 'queued') return false;
@@ -199,6 +213,7 @@ export function createFollower(deps: FollowerDeps) {
           ...e,
           phase: 'running',
           previewPath: e.previewPath ? deps.storage.resolveInside(e.previewPath) : undefined,
+          ...previewFromStore(e),
         };
         push();
       },
