@@ -15,6 +15,16 @@ const CASE_MS = 75_000;
 const SETTLE_MS = 1_500;
 const PROMPT = 'a fox through the outage';
 const modes: OutageMode[] = ['5xx', 'drop'];
+/** The result's controls: Reroll, Remix, Star, then the image's follow-ups (no Cancel). */
+const RESULT_BUTTONS = [
+  '🎲 Reroll',
+  '✏️ Remix',
+  '⭐ Star',
+  '⬆️ Upscale 1',
+  '🔅 Vary (subtle) 1',
+  '🔆 Vary (strong) 1',
+  '🎬 Animate 1',
+];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.concurrent('a platform outage while a result is delivered', () => {
@@ -55,7 +65,7 @@ describe.concurrent('a platform outage while a result is delivered', () => {
         const final = h.telegram.message(chat.id, progress.message_id);
         expect(final?.photo).toBeDefined();
         expect(final?.caption).toMatch(new RegExp(`^${PROMPT}\\nseed \\d+`));
-        expect(buttonsOf(final).map((b) => b.text)).toEqual(['🎲 Reroll', '✏️ Remix', '⬆️ Upscale 1']);
+        expect(buttonsOf(final).map((b) => b.text)).toEqual(RESULT_BUTTONS);
         // No edit put a Cancel back on the message after the result.
         const later = h.telegram.calls.filter(
           (c) => c.params.message_id === progress.message_id && c.at >= delivered[0]!.at && c.status === 200,
@@ -99,7 +109,7 @@ describe.concurrent('a platform outage while a result is delivered', () => {
         const final = h.original(token);
         expect(final?.attachments).toHaveLength(1);
         expect(final?.content).toMatch(new RegExp(`^${PROMPT}\\nseed \\d+`));
-        expect(h.componentsOf(final).map((b) => b.label)).toEqual(['🎲 Reroll', '✏️ Remix', '⬆️ Upscale 1']);
+        expect(h.componentsOf(final).map((b) => b.label)).toEqual(RESULT_BUTTONS);
         const later = h.discord.calls.filter(
           (c) => c.method === 'PATCH' && c.path.includes(token) && c.at >= delivered[0]!.at && c.status === 200,
         );

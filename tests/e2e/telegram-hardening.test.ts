@@ -57,9 +57,12 @@ describe('Telegram hardening', () => {
     const { alice, bob } = h.users;
     for (const prompt of ['\u200b\u200c\u200d', '\u202e\u2066\u2069', '\u2060\ufeff']) {
       const cmd = h.telegram.userSends(alice, h.chats.dmAlice, { text: `/imagine ${prompt}` });
-      await h.reply(cmd, /prompt/);
+      await h.reply(cmd, /^Please add what to draw after \/imagine/);
     }
-    await h.reply(h.telegram.userSends(bob, h.chats.dmBob, { text: '/imagine \u200b\u200b' }), /選項|提示詞/);
+    await h.reply(
+      h.telegram.userSends(bob, h.chats.dmBob, { text: '/imagine \u200b\u200b' }),
+      /^請在 \/imagine 後面加上/,
+    );
     expect(h.comfy.submissions()).toBe(0);
     expect(h.role.core.repo.page({ platform: 'telegram', userId: String(alice.id) }, 0, 1).total).toBe(0);
   });

@@ -18,7 +18,15 @@ describe('Telegram bot: language, upscale, help, restarts', () => {
     const texts = h.telegram.callsTo('editMessageText').map((c) => String(c.params.text));
     expect(texts.some((x) => /^生成中 · 任務 [0-9a-f]{8}/.test(x) || /^準備開始… · 任務/.test(x))).toBe(true);
     expect(done.caption).toMatch(/^雪地裡的紅狐狸\n種子 \d+ · 0:0\d · 任務 [0-9a-f]{8}$/);
-    expect(buttonsOf(done).map((b) => b.text)).toEqual(['🎲 重抽', '✏️ 重新混合', '⬆️ 放大 1']);
+    expect(buttonsOf(done).map((b) => b.text)).toEqual([
+      '🎲 重抽',
+      '✏️ 重新混合',
+      '⭐ 收藏',
+      '⬆️ 放大 1',
+      '🔅 微幅變化 1',
+      '🔆 大幅變化 1',
+      '🎬 做成影片 1',
+    ]);
     const help = h.telegram.userSends(bob, h.chats.dmBob, { text: '/help' });
     expect((await h.reply(help, /^指令：/)).text).toContain('/imagine <prompt> — 根據文字描述生成圖片');
   });

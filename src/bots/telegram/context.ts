@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { type Context, GrammyError, InputFile } from 'grammy';
-import type { InputMediaPhoto, Message } from 'grammy/types';
+import { type Context, GrammyError } from 'grammy';
+import type { Message } from 'grammy/types';
 import type { Param } from '../../comfy/manifest.js';
 import { UserError } from '../../errors.js';
 import type { AsksRepo } from '../../history/asks-repo.js';
 import { telegramLimits } from '../../images/limits.js';
-import { type Locale, pickLocale, t } from '../../i18n/index.js';
+import { pickLocale, t } from '../../i18n/index.js';
 import { encodeAction } from '../actions.js';
 import type { CommandContext, Identity, MediaRef, Reply } from '../command.js';
 import type { ProgressSink } from '../progress/sink.js';
-import { keyboardOf } from './markup.js';
+import { editReply, relabelButton, sendReply, type Where } from './replies.js';
 import { type FileRef, mediaRefsOf } from './update.js';
 
 /**
@@ -75,52 +75,11 @@ export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): 
     return true;
   };
 
-  async function reply(r: Reply) {
+  const where: Where = { api: ctx.api, chatId, under };
+  const reply = async (r: Reply) => {
     await answer();
-    const reply_markup = keyboardOf(r.rows);
-    if (r.image) {
-      await ctx.api.sendPhoto(chatId, new InputFile(r.image.data, r.image.name), {
-        caption: r.text,
-        reply_markup,
-        ...under,
-      });
-      return;
-    }
-    const files = (r.files ?? []).map((f) => new InputFile(f));
-    if (r.asFiles) {
-      // Untouched files: documents, never photos (which Telegram recompresses).
-      for (const [i, f] of files.entries())
-        await ctx.api.sendDocument(chatId, f, { caption: i === 0 ? r.text : undefined, reply_markup, ...under });
-      return;
-    }
-    if (files.length === 1) await ctx.api.sendPhoto(chatId, files[0] as InputFile, under);
-    else if (files.length > 1)
-      await ctx.api.sendMediaGroup(
-        chatId,
-        files.slice(0, 10).map((media): InputMediaPhoto => ({ type: 'photo', media })),
-        under,
-      );
-    await ctx.api.sendMessage(chatId, r.text.slice(0, telegramLimits.text), { reply_markup, ...under });
-  }
-
-  /**
-   * A private job asked in a group goes to the asker's DM, and the group is told. Telegram lets a bot write first only
-   * to someone who started it: when it may not (403), the job stays in the group, which is told why.
-   */
-  async function privateChat(locale: Locale): Promise<number | undefined> {
-    const chat = source?.chat;
-    const dm = Number(user.userId);
-    if (!chat || chat.type === 'private' || !(dm > 0) || SHARED_TELEGRAM_IDS.has(ctx.from?.id ?? 0)) return undefined;
-    try {
-      await ctx.api.sendMessage(dm, t(locale, 'bot.private_here'));
-    } catch (err) {
-      if (!(err instanceof GrammyError)) throw err;
-      await ctx.api.sendMessage(chatId, t(locale, 'bot.private_blocked'), under).catch(() => undefined);
-      return undefined;
-    }
-    await ctx.api.sendMessage(chatId, t(locale, 'bot.private_sent'), under).catch(() => undefined);
-    return dm;
-  }
+    await sendReply(where, r);
+  };
 
   return {
     user,
@@ -137,20 +96,7 @@ export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): 
     async update(r) {
       await answer();
       if (!query?.message) return reply(r);
-      const { message_id } = query.message;
-      const reply_markup = keyboardOf(r.rows);
-      if (r.image) {
-        const media: InputMediaPhoto = {
-          type: 'photo',
-          media: new InputFile(r.image.data, r.image.name),
-          caption: r.text,
-        };
-        await ctx.api.editMessageMedia(chatId, message_id, media, { reply_markup });
-      } else
-        await ctx.api.editMessageText(chatId, message_id, r.text, { reply_markup }).catch((err) => {
-          // A second tap on the same page: the message already says this.
-          if (!(err instanceof GrammyError && err.description.includes('not modified'))) throw err;
-        });
+      await editReply(where, query.message.message_id, r);
     },
     async ask(q) {
       await answer();
@@ -165,35 +111,48 @@ export function createTelegramContext(ctx: Context, deps: TelegramContextDeps): 
     async progressSink(opts = {}) {
       await answer();
       const who = opts.locale ? { ...user, locale: opts.locale } : user;
-      const dm = opts.private ? await privateChat(who.locale) : undefined;
+      const dm = opts.private ? await privateChat(ctx, who, source, where) : undefined;
       if (dm !== undefined) return { sink: deps.sinkFor(dm, undefined, who) };
       return { sink: deps.sinkFor(chatId, source?.message_id, who, threadId) };
     },
     dropdowns: false,
-    async isChatAdmin() {
-      const chat = source?.chat;
-      if (!chat || chat.type === 'private') return false;
-      // An anonymous admin writes as the group itself.
-      if (!query && ctx.msg?.sender_chat?.id === chat.id) return true;
-      if (SHARED_TELEGRAM_IDS.has(ctx.from?.id ?? 0)) return false;
-      const member = await ctx.api.getChatMember(chat.id, Number(user.userId)).catch(() => undefined);
-      return member?.status === 'administrator' || member?.status === 'creator';
-    },
+    isChatAdmin: () => isChatAdmin(ctx, user, source),
     async relabel(label) {
       await answer();
       const message = query?.message as Message | undefined;
-      const keyboard = message?.reply_markup?.inline_keyboard;
-      if (!message || !keyboard) return;
-      const inline_keyboard = keyboard.map((row) =>
-        row.map((b) => ('callback_data' in b && b.callback_data === query?.data ? { ...b, text: label } : b)),
-      );
-      await ctx.api
-        .editMessageReplyMarkup(chatId, message.message_id, { reply_markup: { inline_keyboard } })
-        .catch((err) => {
-          if (!(err instanceof GrammyError && err.description.includes('not modified'))) throw err;
-        });
+      if (message && query?.data) await relabelButton(where, message, query.data, label);
     },
   };
+}
+
+/**
+ * A private job asked in a group goes to the asker's DM, and the group is told. Telegram lets a bot write first only
+ * to someone who started it: when it may not (403), the job stays in the group, which is told why.
+ */
+async function privateChat(ctx: Context, user: Identity, source: Message | undefined, where: Where) {
+  const chat = source?.chat;
+  const dm = Number(user.userId);
+  if (!chat || chat.type === 'private' || !(dm > 0) || SHARED_TELEGRAM_IDS.has(ctx.from?.id ?? 0)) return undefined;
+  const { locale } = user;
+  try {
+    await ctx.api.sendMessage(dm, t(locale, 'bot.private_here'));
+  } catch (err) {
+    if (!(err instanceof GrammyError)) throw err;
+    await ctx.api.sendMessage(where.chatId, t(locale, 'bot.private_blocked'), where.under).catch(() => undefined);
+    return undefined;
+  }
+  await ctx.api.sendMessage(where.chatId, t(locale, 'bot.private_sent'), where.under).catch(() => undefined);
+  return dm;
+}
+
+/** A group's administrator or creator (an anonymous admin writes as the group itself); never in a private chat. */
+async function isChatAdmin(ctx: Context, user: Identity, source: Message | undefined) {
+  const chat = source?.chat;
+  if (!chat || chat.type === 'private') return false;
+  if (!ctx.callbackQuery && ctx.msg?.sender_chat?.id === chat.id) return true;
+  if (SHARED_TELEGRAM_IDS.has(ctx.from?.id ?? 0)) return false;
+  const member = await ctx.api.getChatMember(chat.id, Number(user.userId)).catch(() => undefined);
+  return member?.status === 'administrator' || member?.status === 'creator';
 }
 
 /** The message's files (then the replied-to message's), matched to the media parameters in order of kind. */
