@@ -80,6 +80,7 @@ export async function startFrontendCore(deps: {
     notifyAfterMs: config.notifyAfterMs,
     // A long job's completion ping, unless its user turned pings off in /settings.
     shouldPing: (r) => settings.settingsFor(r.platform, r.userId, r.chatId).pings,
+    wantsSpoiler: (r) => settings.settingsFor(r.platform, r.userId, r.chatId).spoilers,
     maxPromptChars: config.maxPromptChars,
     onDeliveryRetry: (platform) => deps.metrics?.deliveryRetry(platform === 'discord' ? 'discord' : 'telegram'),
     onProgressEdit: (result) => deps.metrics?.progressEdit(result),

@@ -41,6 +41,21 @@ describe('/settings on Telegram (grammY → fake Bot API; real Redis, worker, SQ
     ]);
   });
 
+  it('spoilers on: the result photo is hidden until tapped', async () => {
+    h = await startTelegramHarness();
+    const { alice } = h.users;
+    const send = (text: string) => h.telegram.userSends(alice, h.chats.dmAlice, { text });
+    await h.reply(send('/settings spoilers on'), /^✅ Saved\./);
+    const cmd = send('/imagine a fox');
+    const photo = await until(() => h.repliesTo(cmd).find((m) => m.photo), 'the photo', 20_000);
+    const edit = h.telegram
+      .callsTo('editMessageMedia')
+      .find((c) => Number(c.params.message_id) === photo.message_id && c.status === 200)!;
+    expect(edit.params.media).toMatchObject({ type: 'photo', has_spoiler: true });
+    const other = send('/settings spoilers off');
+    await h.reply(other, /^✅ Saved\./);
+  });
+
   it('the menu is edited in place; picking 繁體中文 switches the menu, the replies and the job to Chinese', async () => {
     h = await startTelegramHarness();
     const { alice } = h.users;

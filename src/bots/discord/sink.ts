@@ -217,7 +217,8 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
         batches.push((batch = []));
         batchBytes = 0;
       }
-      batch.push({ name, data });
+      // A spoiler on Discord is an attachment whose name starts with SPOILER_.
+      batch.push({ name: view.spoiler && f.kind !== 'audio' ? `SPOILER_${name}` : name, data });
       batchBytes += data.length;
     }
     return { batches: batches.filter((b) => b.length), skipped };

@@ -42,6 +42,8 @@ export interface FollowerDeps {
    * every long job pings.
    */
   shouldPing?: (record: JobRecord) => boolean;
+  /** Results shown as spoilers (the user's setting, or the chat's policy). */
+  wantsSpoiler?: (record: JobRecord) => boolean;
   now: () => number;
   /** Counted for metrics: one failed delivery attempt that will be retried. */
   onDeliveryRetry?: (platform: string) => void;
@@ -86,7 +88,8 @@ export function createFollower(deps: FollowerDeps) {
       if (isHere === undefined) return;
       if (!isHere) shown = { ...row, status: 'failed', error: 'internal: the outputs expired in the transfer store' };
     }
-    const result = await deliver(sink, withPing(viewOf(delivery, shown, outcome), wantsPing(row)), {
+    const view = withSpoiler(withPing(viewOf(delivery, shown, outcome), wantsPing(row)), deps.wantsSpoiler?.(row));
+    const result = await deliver(sink, view, {
       logger: log,
       onRetry: () => deps.onDeliveryRetry?.(row.platform),
       delaysMs: deps.deliveryDelaysMs,
@@ -272,6 +275,10 @@ export function createFollower(deps: FollowerDeps) {
 }
 
 export type Follower = ReturnType<typeof createFollower>;
+
+function withSpoiler(view: FinalView, spoiler: boolean | undefined): FinalView {
+  return spoiler && 'result' in view ? { result: { ...view.result, spoiler } } : view;
+}
 
 function withPing(view: FinalView, notify: boolean): FinalView {
   if (!notify) return view;

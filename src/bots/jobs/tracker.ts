@@ -50,6 +50,7 @@ export interface JobTrackerDeps {
   notifyAfterMs?: number;
   /** Per-user pings on/off (see FollowerDeps.shouldPing). */
   shouldPing?: (record: JobRecord) => boolean;
+  wantsSpoiler?: (record: JobRecord) => boolean;
   now?: () => number;
   onDeliveryRetry?: (platform: string) => void;
   onProgressEdit?: (result: 'sent' | 'skipped') => void;

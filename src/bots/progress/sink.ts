@@ -49,6 +49,8 @@ export interface ResultView {
   text: string;
   /** The job took long (NOTIFY_AFTER_S): besides the edit, which notifies nobody, ping the user. */
   notify?: boolean;
+  /** Pictures and videos hidden until tapped (the user's /settings, or the chat's policy set by its admins). */
+  spoiler?: boolean;
 }
 
 export interface FailureView {

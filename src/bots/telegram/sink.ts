@@ -67,6 +67,8 @@ const permanent = (err: unknown) =>
 export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   const { api, chatId, locale } = deps;
   let messageId = deps.messageId;
+  // The result's pictures and videos are hidden until tapped (has_spoiler) when the user or the chat asks for it.
+  let veil: { has_spoiler?: true } = {};
   const replyParams = {
     ...(deps.replyTo ? { reply_parameters: { message_id: deps.replyTo, allow_sending_without_reply: true } } : {}),
     ...(deps.threadId ? { message_thread_id: deps.threadId } : {}),
@@ -131,7 +133,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
 
   async function photoAsMessage(bytes: Buffer, caption: string, kb: InlineKeyboard | undefined) {
     const photo = new InputFile(bytes, 'result.png');
-    const sent = await api.sendPhoto(chatId, photo, { ...replyParams, caption, reply_markup: kb });
+    const sent = await api.sendPhoto(chatId, photo, { ...replyParams, ...veil, caption, reply_markup: kb });
     messageId = sent.message_id;
     isPhoto = true;
     deps.onMessage?.(messageId);
@@ -140,7 +142,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   /** The single photo in place of the progress message (edits keep the chat tidy); false when it must be sent. */
   async function photoInPlace(bytes: Buffer, caption: string, kb: InlineKeyboard | undefined) {
     if (messageId === undefined) return false;
-    const media: InputMediaPhoto = { type: 'photo', media: new InputFile(bytes, 'result.png'), caption };
+    const media: InputMediaPhoto = { type: 'photo', media: new InputFile(bytes, 'result.png'), caption, ...veil };
     try {
       await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
       isPhoto = true;
@@ -158,16 +160,20 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   /** Photos as photos: one alone, more as albums of up to ten. */
   async function sendPhotos(photos: Buffer[], caption: string) {
     if (photos.length === 1) {
-      await api.sendPhoto(chatId, new InputFile(photos[0] as Buffer, 'result.png'), { ...replyParams, caption });
+      await api.sendPhoto(chatId, new InputFile(photos[0] as Buffer, 'result.png'), {
+        ...replyParams,
+        ...veil,
+        caption,
+      });
       return;
     }
     for (let i = 0; i < photos.length; i += telegramLimits.albumMax) {
       const chunk = photos.slice(i, i + telegramLimits.albumMax).map((b) => new InputFile(b, 'result.png'));
-      if (chunk.length === 1) await api.sendPhoto(chatId, chunk[0] as InputFile, replyParams);
+      if (chunk.length === 1) await api.sendPhoto(chatId, chunk[0] as InputFile, { ...replyParams, ...veil });
       else
         await api.sendMediaGroup(
           chatId,
-          chunk.map((media) => ({ type: 'photo' as const, media })),
+          chunk.map((media) => ({ type: 'photo' as const, media, ...veil })),
           replyParams,
         );
     }
@@ -186,6 +192,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
         await api.sendVideo(chatId, file, {
           ...replyParams,
           supports_streaming: true,
+          ...veil,
           ...(await videoFacts(f.absolutePath)),
         });
       else if (f.kind === 'audio') await api.sendAudio(chatId, file, replyParams);
@@ -201,7 +208,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
     if (images.length < 2 || messageId === undefined) return false;
     try {
       const grid = await resultGrid(images.slice(0, 4));
-      const media: InputMediaPhoto = { type: 'photo', media: new InputFile(grid, 'grid.jpg'), caption };
+      const media: InputMediaPhoto = { type: 'photo', media: new InputFile(grid, 'grid.jpg'), caption, ...veil };
       await api.editMessageMedia(chatId, messageId, media, { reply_markup: kb });
       isPhoto = true;
       return true;
@@ -212,6 +219,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   }
 
   async function showResult(view: ResultView) {
+    veil = view.spoiler ? { has_spoiler: true } : {};
     const caption = resultCaption(view, telegramLimits.caption);
     const images = view.files.filter((f) => f.kind === 'image');
     const fitted = await Promise.all(
