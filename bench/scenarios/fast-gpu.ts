@@ -1,0 +1,36 @@
+/**
+ * fast GPU: the whole product as `npm start` builds it (bot role + worker role, grammY against the fake Bot API),
+ * a user sending `/imagine … --steps 10` in a private chat, the fake ComfyUI taking 300 ms (10 × 30 ms), one job
+ * at a time. Measures the user's message landing in the fake Telegram → the photo reply existing there.
+ */
+import { startTelegramHarness } from '../../tests/support/telegram-harness.js';
+import { pct, scaled, until, type Scenario } from '../lib.js';
+
+const scenario: Scenario = {
+  name: 'fast GPU',
+  target: 'p50 command → result ≤ 400 ms',
+  async run() {
+    const jobs = scaled(100, 5);
+    const h = await startTelegramHarness({ LOG_LEVEL: 'silent' });
+    const lat: number[] = [];
+    try {
+      const { alice } = h.users;
+      for (let i = -1; i < jobs; i++) {
+        h.comfy.script({ stepDelayMs: 30 });
+        const t0 = performance.now();
+        const cmd = h.telegram.userSends(alice, h.chats.dmAlice, { text: `/imagine a fox number ${i} --steps 10` });
+        await until(() => h.repliesTo(cmd).find((m) => m.photo), 'the photo', 30_000);
+        if (i >= 0) lat.push(performance.now() - t0); // i = -1: warm-up
+      }
+    } finally {
+      await h.close();
+    }
+    const p50 = pct(lat, 50);
+    return {
+      measured: `${jobs} jobs: p50 ${Math.round(p50)} ms, p90 ${Math.round(pct(lat, 90))} ms, max ${Math.round(Math.max(...lat))} ms`,
+      met: p50 <= 400,
+      details: { jobs, latencyMs: lat.map(Math.round) },
+    };
+  },
+};
+export default scenario;
