@@ -1,0 +1,65 @@
+/**
+ * start-up: `npm start` (node --import tsx src/main.ts, as the npm script runs it) with Telegram + ComfyUI fakes
+ * and the bench's redis-server, spawn → the "ready" log line. Median of 3 runs (each child stopped with SIGTERM).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeComfy } from '../../tests/fakes/comfy/server.js';
+import { startFakeTelegram } from '../../tests/fakes/telegram/server.js';
+import { fakeModels } from '../../tests/support/config.js';
+import { TOKEN } from '../../tests/support/telegram-harness.js';
+import { pct, until, type Scenario } from '../lib.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const scenario: Scenario = {
+  name: 'start-up',
+  target: '≤ 1.5 s',
+  async run(ctx) {
+    const comfy = await startFakeComfy({ models: fakeModels });
+    const telegram = await startFakeTelegram({ token: TOKEN });
+    const times: number[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const env = {
+          ...process.env,
+          STORAGE_DIR: mkdtempSync(path.join(ctx.dir, 'start-')),
+          COMFY_URL: comfy.url,
+          REDIS_URL: ctx.redisUrl,
+          QUEUE_PREFIX: `benchstart${i}`,
+          TELEGRAM_BOT_TOKEN: TOKEN,
+          TELEGRAM_API_ROOT: telegram.apiRoot,
+          TELEGRAM_API_LOCAL: 'false',
+          LOG_LEVEL: 'info',
+          HTTP_PORT: '0',
+        };
+        const t0 = performance.now();
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let log = '';
+        child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+        const exited = new Promise((r) => child.once('exit', r));
+        try {
+          await until(() => log.includes('"msg":"ready"') || child.exitCode !== null, 'npm start to be ready', 30_000);
+          if (!log.includes('"msg":"ready"')) throw new Error(`npm start exited: ${log.slice(-300)}`);
+          times.push(performance.now() - t0);
+        } finally {
+          child.kill('SIGTERM');
+          await exited;
+        }
+      }
+    } finally {
+      await telegram.close();
+      await comfy.close();
+    }
+    const med = pct(times, 50);
+    return {
+      measured: `median ${Math.round(med)} ms (${times.map(Math.round).join(', ')} ms)`,
+      met: med <= 1500,
+      details: { runsMs: times },
+    };
+  },
+};
+export default scenario;
