@@ -125,6 +125,7 @@ export const en = {
   'bot.status_worker': (p: P) =>
     `• ${s(p, 'url')} — ${p.job ? `busy (job ${s(p, 'job')})` : 'idle'}${p.gpu ? ` · ${s(p, 'gpu')} · VRAM ${s(p, 'free')} of ${s(p, 'total')} GB free` : ''}${p.model ? ` · model ${s(p, 'model')}` : ''}`,
   'bot.status_stuck': (p: P) => `Stuck (unfinished after ${s(p, 'time')}): ${s(p, 'jobs')}`,
+  'bot.job_status': (p: P) => STATUS[s(p, 'status')] ?? s(p, 'status'),
   'bot.job_details': (p: P) =>
     `${s(p, 'workflow')} · job ${s(p, 'id')} · ${STATUS[s(p, 'status')] ?? s(p, 'status')}\n${s(p, 'params')}`,
   'menu.gallery': 'Your past work',

@@ -121,6 +121,7 @@ export const zhTW = {
   'bot.status_worker': (p: P) =>
     `• ${s(p, 'url')} — ${p.job ? `忙碌中（任務 ${s(p, 'job')}）` : '閒置'}${p.gpu ? ` · ${s(p, 'gpu')} · 顯示記憶體可用 ${s(p, 'free')} / ${s(p, 'total')} GB` : ''}${p.model ? ` · 模型 ${s(p, 'model')}` : ''}`,
   'bot.status_stuck': (p: P) => `卡住的任務（超過 ${s(p, 'time')} 仍未完成）：${s(p, 'jobs')}`,
+  'bot.job_status': (p: P) => STATUS[s(p, 'status')] ?? s(p, 'status'),
   'bot.job_details': (p: P) =>
     `${s(p, 'workflow')} · 任務 ${s(p, 'id')} · ${STATUS[s(p, 'status')] ?? s(p, 'status')}\n${s(p, 'params')}`,
   'menu.gallery': '你的作品',

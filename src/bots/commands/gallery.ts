@@ -14,6 +14,14 @@ import { jobRows } from './star.js';
  */
 export const GALLERY_PAGE_SIZE = 9;
 
+const SHEET_SIGN: Record<JobRecord['status'], string> = {
+  queued: '…',
+  running: '…',
+  succeeded: '✓',
+  failed: '✗',
+  cancelled: '⊘',
+};
+
 export async function galleryView(deps: CommandDeps, user: Identity, page: number, starred = false): Promise<Reply> {
   const owner = { platform: user.platform, userId: user.userId };
   const total = deps.repo.page(owner, 0, 1, { starred }).total;
@@ -25,7 +33,8 @@ export async function galleryView(deps: CommandDeps, user: Identity, page: numbe
   const sheet = await contactSheet(
     items.map((r) => ({
       file: thumbnailOf(deps, r),
-      label: `${r.workflow} · ${r.status === 'succeeded' ? r.shortId : r.status}`,
+      // Drawn into the picture: the job id, or a sign any font has for a job without results (no words to translate).
+      label: `${r.workflow} · ${r.status === 'succeeded' ? r.shortId : SHEET_SIGN[r.status]}`,
     })),
   );
   const rows: ActionRow[] = [
@@ -35,7 +44,10 @@ export async function galleryView(deps: CommandDeps, user: Identity, page: numbe
       options: items.map((r, n) => ({
         label: `${n + 1}. ${r.workflow} · ${r.shortId}`,
         short: String(n + 1),
-        description: (mainText(deps.workflows, r) || r.status).slice(0, 100),
+        description: (mainText(deps.workflows, r) || t(user.locale, 'bot.job_status', { status: r.status })).slice(
+          0,
+          100,
+        ),
         action: { kind: 'open', jobId: r.id },
       })),
     },
