@@ -1,5 +1,5 @@
 import { createLogger } from '../../src/logger.js';
-import { startFakeComfy } from '../../tests/fakes/comfy/server.js';
+import { startFakeComfy, type FakeComfy } from '../../tests/fakes/comfy/server.js';
 import { fakeModels } from '../../tests/support/config.js';
 import { recordingSink, startPipeline } from '../../tests/support/pipeline.js';
 import { benchConfig, type BenchContext } from '../lib.js';
@@ -9,7 +9,7 @@ export const silent = createLogger({ level: 'silent' });
 /** Frontend (tracker, history, producer, events) + n workers, each on its own fake ComfyUI. */
 export async function pipelineWith(ctx: BenchContext, opts: { workers?: number; stepMs: number; env?: Record<string, string> }) {
   const config = benchConfig(ctx, opts.env);
-  const comfies = [];
+  const comfies: FakeComfy[] = [];
   for (let i = 0; i < (opts.workers ?? 1); i++)
     comfies.push(await startFakeComfy({ models: fakeModels, defaultStepDelayMs: opts.stepMs }));
   const pipeline = await startPipeline(config, silent);
