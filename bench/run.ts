@@ -46,15 +46,21 @@ async function main() {
         rows.push({ scenario: sc.name, target: sc.target, measured: `failed: ${(err as Error).message}`, met: false });
       }
       process.stderr.write(`  ${rows.at(-1)?.measured} (${Math.round(performance.now() - t0)} ms)\n`);
+      writeResults(rows, false); // after every scenario, so an interrupted run still leaves its numbers
     }
   } finally {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  writeResults(rows, true);
   const header = ['scenario', 'measured', 'target', 'met'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) lines.push(`| ${[r.scenario, r.measured, r.target, r.met === null ? '–' : r.met ? '✔' : '✘'].join(' | ')} |`);
   process.stdout.write(`${lines.join('\n')}\n`);
+  process.exit(0);
+}
+
+function writeResults(rows: Row[], complete: boolean) {
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
@@ -64,9 +70,7 @@ async function main() {
     date: new Date().toISOString(),
     scale: SCALE,
   };
-  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ machine, rows }, null, 2)}\n`);
-  // Fakes and harnesses may leave timers behind; the bench is done.
-  process.exit(0);
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ machine, complete, rows }, null, 2)}\n`);
 }
 
 main().catch((err) => {
