@@ -17,6 +17,7 @@ async function loadScenarios(): Promise<Scenario[]> {
     import('./scenarios/throughput.js'),
     import('./scenarios/fairness.js'),
     import('./scenarios/edit-discipline.js'),
+    import('./scenarios/edit-discipline-discord.js'),
     import('./scenarios/memory.js'),
     import('./scenarios/startup.js'),
     import('./scenarios/history.js'),
