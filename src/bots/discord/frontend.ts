@@ -1,12 +1,12 @@
-import { ApplicationCommandOptionType, Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
+import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { FollowUp } from '../../comfy/manifest.js';
 import type { JobRecord } from '../../history/jobs-repo.js';
 import { asLocale } from '../../i18n/index.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { Dispatcher } from '../dispatch.js';
-import { selectedAction } from './components.js';
-import { createDiscordContext, discordIdentity, type RepliableInteraction } from './context.js';
+import { route } from './interactions.js';
+import { createDiscordContext, type RepliableInteraction } from './context.js';
 import { deployCommands } from './deploy.js';
 import { countDiscordCalls } from './metrics.js';
 import { createSendScheduler, discordBudget } from '../send-scheduler.js';
@@ -36,6 +36,19 @@ export interface DiscordFrontendDeps {
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
 }
 
+const pick = <T, K extends keyof T>(o: T, ...keys: K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+
+/** Where a job's status lives: its channel (and guild), its owner, and the interaction token while it works. */
+interface StatusPlace {
+  channelId: string;
+  guildId?: string;
+  userId: string;
+  locale: string;
+  token?: string;
+  receivedAt?: number;
+  uploadCap?: number;
+}
+
 export function createDiscordFrontend(deps: DiscordFrontendDeps) {
   const log = deps.logger.child({ platform: 'discord' });
   // Guilds is the only intent: slash commands need no message content.
@@ -46,33 +59,16 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
   // Every job in a channel shares its edit budget: progress (previews included) takes turns, results first.
   const scheduler = createSendScheduler({ budgetOf: discordBudget });
 
-  const sinkOf = (
-    at: {
-      channelId: string;
-      guildId?: string;
-      userId: string;
-      locale: string;
-      token?: string;
-      receivedAt?: number;
-      uploadCap?: number;
-    },
-    canPost: boolean,
-  ) =>
+  const sinkOf = (at: StatusPlace, canPost: boolean) =>
     createDiscordSink({
+      ...at,
       rest: client.rest,
       appId,
-      token: at.token,
       tokenCreatedAt: at.receivedAt ?? 0,
-      channelId: at.channelId,
-      userId: at.userId,
       locale: asLocale(at.locale),
       uploadCap: at.uploadCap ?? 10 * 1024 * 1024,
       canPost,
-      handoverMs: deps.handoverMs,
-      rolloverMs: deps.rolloverMs,
-      followUpsOf: deps.followUpsOf,
-      guildId: at.guildId,
-      linkFor: deps.linkFor,
+      ...pick(deps, 'handoverMs', 'rolloverMs', 'followUpsOf', 'linkFor'),
       scheduler,
       logger: log,
     });
@@ -82,42 +78,18 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
       isAdmin: deps.isAdmin,
       sinkFor: (it, canPost, locale) => {
         appId ||= it.applicationId;
-        const at = {
-          channelId: it.channelId ?? '',
-          userId: it.user.id,
-          locale,
-          token: it.token,
-          receivedAt,
-          guildId: it.guildId ?? undefined,
-        };
-        return sinkOf({ ...at, uploadCap: it.attachmentSizeLimit }, canPost);
+        const { channelId, guildId, token, attachmentSizeLimit: uploadCap } = it;
+        const at = { channelId: channelId ?? '', guildId: guildId ?? undefined, userId: it.user.id, locale, token };
+        return sinkOf({ ...at, receivedAt, uploadCap }, canPost);
       },
     });
-
-  async function onInteraction(i: Interaction) {
-    if (i.isChatInputCommand()) {
-      // Media arrive as attachments, fetched by the command; everything else is a typed value.
-      const values: Record<string, unknown> = {};
-      for (const o of i.options.data)
-        if (o.type !== ApplicationCommandOptionType.Attachment && o.value !== undefined) values[o.name] = o.value;
-      await dispatcher.command(i.commandName, { values }, contextOf(i));
-    } else if (i.isStringSelectMenu()) {
-      await dispatcher.action(selectedAction(i.customId, i.values[0]) ?? i.customId, contextOf(i));
-    } else if (i.isButton()) await dispatcher.action(i.customId, contextOf(i));
-    else if (i.isModalSubmit()) {
-      const answer = i.fields.fields.has('prompt') ? i.fields.getTextInputValue('prompt') : '';
-      await dispatcher.action(i.customId, contextOf(i), answer);
-    } else if (i.isAutocomplete()) {
-      const focused = i.options.getFocused(true);
-      const user = discordIdentity(i, deps.isAdmin);
-      await i.respond(await dispatcher.suggest(i.commandName, focused.name, String(focused.value), user));
-    }
-  }
 
   let accepting = true;
   client.on(Events.InteractionCreate, (i) => {
     if (!accepting) return; // shutting down: the next start answers
-    onInteraction(i).catch((err) => log.warn({ err, interactionId: i.id }, 'interaction failed'));
+    route(i, dispatcher, contextOf, deps.isAdmin).catch((err) =>
+      log.warn({ err, interactionId: i.id }, 'interaction failed'),
+    );
   });
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
 

@@ -64,6 +64,7 @@ const resultOutcome = (value: unknown): Outcome => {
 export function createFollower(deps: FollowerDeps) {
   const { now, logger: log } = deps;
   const delivery: DeliveryDeps = { repo: deps.repo, storage: deps.storage, logger: log };
+  const inFlight = new Set<Promise<void>>();
   const following = new Map<
     string,
     {
@@ -163,8 +164,15 @@ export function createFollower(deps: FollowerDeps) {
       finished = true;
       unwatch();
       deps.positions.unwatch(record.id);
-      if (outcome) recordOutcome(deps.repo, record, outcome);
-      await reporter.finish(() => deliverOwed(record.id, sink, outcome));
+      const delivering = (async () => {
+        if (outcome) recordOutcome(deps.repo, record, outcome);
+        await reporter.finish(() => deliverOwed(record.id, sink, outcome));
+      })()
+        // A delivery cut short (shutdown closed the history) stays owed: the next start delivers it.
+        .catch((err) => log.warn({ err, jobId: record.id }, 'delivery interrupted; it stays owed'))
+        .finally(() => inFlight.delete(delivering));
+      inFlight.add(delivering);
+      await delivering;
       following.delete(record.id);
       settle();
     };
@@ -268,8 +276,13 @@ export function createFollower(deps: FollowerDeps) {
       await f.end(outcome);
       return true;
     },
-    close() {
+    /** Stops the sweep and lets deliveries already under way finish (at most `graceMs`) before the history closes. */
+    async close(graceMs = 5_000) {
       clearInterval(sweepTimer);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+      await Promise.race([Promise.all(inFlight), grace]);
+      clearTimeout(timer);
     },
   };
 }

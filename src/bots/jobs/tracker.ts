@@ -147,10 +147,10 @@ export function createJobTracker(deps: JobTrackerDeps) {
     reconcile: redelivery.reconcile,
     /** Shutdown: every followed job's message says the bot restarts and the job is safe. */
     suspendAll: follower.suspendAll,
-    close() {
+    async close() {
       redelivery.close();
       positions.close();
-      follower.close();
+      await follower.close();
     },
   };
 }
