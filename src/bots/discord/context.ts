@@ -66,16 +66,19 @@ function payloadOf(r: Reply) {
   return { content: r.text.slice(0, MAX_TEXT), files, components: componentsOf(r.rows) };
 }
 
+const flags = (r: { private?: boolean }) => (r.private ? EPHEMERAL : undefined);
+
+/** The first answer edits the deferred reply (or is the reply); later ones follow it. */
+async function replyTo(i: RepliableInteraction, r: Reply) {
+  const payload = payloadOf(r);
+  if (i.replied) await i.followUp({ ...payload, flags: flags(r) });
+  else if (i.deferred) await i.editReply(payload);
+  else await i.reply({ ...payload, flags: flags(r) });
+}
+
 export function createDiscordContext(i: RepliableInteraction, deps: DiscordContextDeps): CommandContext {
   const user = discordIdentity(i, deps.isAdmin);
-  const flags = (r: { private?: boolean }) => (r.private ? EPHEMERAL : undefined);
-
-  async function reply(r: Reply) {
-    const payload = payloadOf(r);
-    if (i.replied) await i.followUp({ ...payload, flags: flags(r) });
-    else if (i.deferred) await i.editReply(payload);
-    else await i.reply({ ...payload, flags: flags(r) });
-  }
+  const reply = (r: Reply) => replyTo(i, r);
 
   return {
     user,
