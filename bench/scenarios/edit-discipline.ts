@@ -48,7 +48,16 @@ const scenario: Scenario = {
       return {
         measured: `${jobs} jobs: ${four29} × 429, ${delivered}/${jobs} delivered, ${lifecycle}/${jobs} showed queued → running → done (${Math.round(wall / 1000)} s)`,
         met: four29 === 0 && delivered === jobs && lifecycle === jobs,
-        details: { jobs, four29, delivered, lifecycle, wallMs: wall },
+        details: {
+          jobs,
+          four29,
+          delivered,
+          lifecycle,
+          wallMs: wall,
+          groupCallsByMethod: h.telegram.calls
+            .filter((c) => c.chatId === h.chats.group.id)
+            .reduce<Record<string, number>>((acc, c) => ({ ...acc, [`${c.method} ${c.status}`]: (acc[`${c.method} ${c.status}`] ?? 0) + 1 }), {}),
+        },
       };
     } finally {
       await h.close();
