@@ -23,14 +23,31 @@ export interface BenchContext {
   dir: string;
 }
 
-export type Scenario = { name: string; target: string; run: (ctx: BenchContext) => Promise<Omit<Row, 'scenario' | 'target'>> };
+export type Scenario = {
+  name: string;
+  target: string;
+  run: (ctx: BenchContext) => Promise<Omit<Row, 'scenario' | 'target'>>;
+};
 
 export async function startRedis(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'relay-bench-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--maxmemory-policy',
+      'noeviction',
+    ],
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;

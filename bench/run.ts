@@ -10,24 +10,29 @@ import path from 'node:path';
 import { provideRedisToTestSupport, SCALE, startRedis, type Row, type Scenario } from './lib.js';
 
 async function loadScenarios(): Promise<Scenario[]> {
-  const mods = await Promise.all([
-    import('./scenarios/overhead.js'),
-    import('./scenarios/gpu-idle.js'),
-    import('./scenarios/fast-gpu.js'),
-    import('./scenarios/throughput.js'),
-    import('./scenarios/fairness.js'),
-    import('./scenarios/edit-discipline.js'),
-    import('./scenarios/edit-discipline-discord.js'),
-    import('./scenarios/memory.js'),
-    import('./scenarios/startup.js'),
-    import('./scenarios/history.js'),
-    import('./scenarios/warm-models.js'),
-  ].map((p) => p.catch((err: Error) => ({ default: null, err }))));
+  const mods = await Promise.all(
+    [
+      import('./scenarios/overhead.js'),
+      import('./scenarios/gpu-idle.js'),
+      import('./scenarios/fast-gpu.js'),
+      import('./scenarios/throughput.js'),
+      import('./scenarios/fairness.js'),
+      import('./scenarios/edit-discipline.js'),
+      import('./scenarios/edit-discipline-discord.js'),
+      import('./scenarios/memory.js'),
+      import('./scenarios/startup.js'),
+      import('./scenarios/history.js'),
+      import('./scenarios/warm-models.js'),
+    ].map((p) => p.catch((err: Error) => ({ default: null, err }))),
+  );
   return mods.flatMap((m) => ('default' in m && m.default ? [m.default as Scenario] : []));
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timed out after ${ms / 1000} s`)), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timed out after ${ms / 1000} s`)), ms).unref()),
+  ]);
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'relay-bench-'));
@@ -41,7 +46,10 @@ async function main() {
       const t0 = performance.now();
       process.stderr.write(`… ${sc.name}\n`);
       try {
-        const r = await withTimeout(sc.run({ redisUrl: redis.url, dir }), Number(process.env.BENCH_TIMEOUT_S ?? 900) * 1000);
+        const r = await withTimeout(
+          sc.run({ redisUrl: redis.url, dir }),
+          Number(process.env.BENCH_TIMEOUT_S ?? 900) * 1000,
+        );
         rows.push({ scenario: sc.name, target: sc.target, ...r });
       } catch (err) {
         rows.push({ scenario: sc.name, target: sc.target, measured: `failed: ${(err as Error).message}`, met: false });
@@ -56,7 +64,8 @@ async function main() {
   writeResults(rows, true);
   const header = ['scenario', 'measured', 'target', 'met'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const r of rows) lines.push(`| ${[r.scenario, r.measured, r.target, r.met === null ? '–' : r.met ? '✔' : '✘'].join(' | ')} |`);
+  for (const r of rows)
+    lines.push(`| ${[r.scenario, r.measured, r.target, r.met === null ? '–' : r.met ? '✔' : '✘'].join(' | ')} |`);
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(0);
 }
@@ -71,7 +80,10 @@ function writeResults(rows: Row[], complete: boolean) {
     date: new Date().toISOString(),
     scale: SCALE,
   };
-  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ machine, complete, rows }, null, 2)}\n`);
+  writeFileSync(
+    new URL('./results.json', import.meta.url),
+    `${JSON.stringify({ machine, complete, rows }, null, 2)}\n`,
+  );
 }
 
 main().catch((err) => {

@@ -7,7 +7,10 @@ import { benchConfig, type BenchContext } from '../lib.js';
 export const silent = createLogger({ level: 'silent' });
 
 /** Frontend (tracker, history, producer, events) + n workers, each on its own fake ComfyUI. */
-export async function pipelineWith(ctx: BenchContext, opts: { workers?: number; stepMs: number; env?: Record<string, string> }) {
+export async function pipelineWith(
+  ctx: BenchContext,
+  opts: { workers?: number; stepMs: number; env?: Record<string, string> },
+) {
   const config = benchConfig(ctx, opts.env);
   const comfies: FakeComfy[] = [];
   for (let i = 0; i < (opts.workers ?? 1); i++)

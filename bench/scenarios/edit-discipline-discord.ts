@@ -17,7 +17,12 @@ const scenario: Scenario = {
     try {
       const tokens = Array.from({ length: jobs }, (_, i) => {
         h.comfy.script({ stepDelayMs: 50 });
-        const user = { id: String(300000000000001000n + BigInt(i)), username: `u${i}`, discriminator: '0', avatar: null };
+        const user = {
+          id: String(300000000000001000n + BigInt(i)),
+          username: `u${i}`,
+          discriminator: '0',
+          avatar: null,
+        };
         return h.discord.slash(
           user,
           'imagine',
@@ -44,7 +49,14 @@ const scenario: Scenario = {
       return {
         measured: `${jobs} jobs: ${four29} × 429, ${delivered}/${jobs} delivered, ${lifecycle}/${jobs} showed queued → running → done (${Math.round(wall / 1000)} s)`,
         met: four29 === 0 && delivered === jobs && lifecycle === jobs,
-        details: { jobs, four29, delivered, lifecycle, wallMs: wall, note: 'the fake Discord does not enforce real rate-limit buckets' },
+        details: {
+          jobs,
+          four29,
+          delivered,
+          lifecycle,
+          wallMs: wall,
+          note: 'the fake Discord does not enforce real rate-limit buckets',
+        },
       };
     } finally {
       await h.close();

@@ -25,18 +25,27 @@ const scenario: Scenario = {
       });
       const t0 = Date.now();
       // Group limit 20/min and ≥ 2 calls a job: allow 12 s a job.
-      await until(() => cmds.every((c) => h.repliesTo(c).some((m) => m.photo)), 'every result', jobs * 12_000).catch(() => undefined);
+      await until(() => cmds.every((c) => h.repliesTo(c).some((m) => m.photo)), 'every result', jobs * 12_000).catch(
+        () => undefined,
+      );
       const wall = Date.now() - t0;
       const delivered = cmds.filter((c) => h.repliesTo(c).some((m) => m.photo)).length;
       const four29 = h.telegram.calls.filter((c) => c.status === 429).length;
       const replyTo = (c: { params: Record<string, unknown> }) => {
         const rp = c.params.reply_parameters;
-        const parsed = typeof rp === 'string' ? (JSON.parse(rp) as { message_id?: number }) : (rp as { message_id?: number } | undefined);
+        const parsed =
+          typeof rp === 'string'
+            ? (JSON.parse(rp) as { message_id?: number })
+            : (rp as { message_id?: number } | undefined);
         return Number(parsed?.message_id ?? c.params.reply_to_message_id);
       };
       const texts = (cmdId: number, id: number) =>
         h.telegram.calls
-          .filter((c) => c.status === 200 && (Number(c.params.message_id) === id || (c.method === 'sendMessage' && replyTo(c) === cmdId)))
+          .filter(
+            (c) =>
+              c.status === 200 &&
+              (Number(c.params.message_id) === id || (c.method === 'sendMessage' && replyTo(c) === cmdId)),
+          )
           .map((c) => String(c.params.text ?? c.params.caption ?? ''));
       let lifecycle = 0;
       for (const c of cmds) {
@@ -56,7 +65,10 @@ const scenario: Scenario = {
           wallMs: wall,
           groupCallsByMethod: h.telegram.calls
             .filter((c) => c.chatId === h.chats.group.id)
-            .reduce<Record<string, number>>((acc, c) => ({ ...acc, [`${c.method} ${c.status}`]: (acc[`${c.method} ${c.status}`] ?? 0) + 1 }), {}),
+            .reduce<Record<string, number>>(
+              (acc, c) => ({ ...acc, [`${c.method} ${c.status}`]: (acc[`${c.method} ${c.status}`] ?? 0) + 1 }),
+              {},
+            ),
         },
       };
     } finally {

@@ -19,7 +19,10 @@ const scenario: Scenario = {
       await sleep(300); // A's jobs are queued and the first one runs
       const others = await Promise.all([p.job({ steps: 10 }, 'userB'), p.job({ steps: 10 }, 'userC')]);
       const all = await Promise.all(a);
-      jobLen = pct(all.map((j) => (j.end as number) - (j.start as number)), 50);
+      jobLen = pct(
+        all.map((j) => (j.end as number) - (j.start as number)),
+        50,
+      );
       waits = others.map((j) => ((j.start as number) - j.t0) / jobLen);
     } finally {
       await p.close();

@@ -20,7 +20,11 @@ const scenario: Scenario = {
         h.comfy.script({ stepDelayMs: 30 });
         const t0 = performance.now();
         const cmd = h.telegram.userSends(alice, h.chats.dmAlice, { text: `/imagine a fox number ${i} --steps 10` });
-        await until(() => h.repliesTo(cmd).find((m) => m.photo), `the photo of job ${i + 1}/${jobs} (${lat.length} done, p50 so far ${Math.round(pct(lat, 50))} ms)`, 30_000);
+        await until(
+          () => h.repliesTo(cmd).find((m) => m.photo),
+          `the photo of job ${i + 1}/${jobs} (${lat.length} done, p50 so far ${Math.round(pct(lat, 50))} ms)`,
+          30_000,
+        );
         if (i < 0) continue; // warm-up
         lat.push(performance.now() - t0);
         const rt = [...h.comfy.runTimes.values()].at(-1);

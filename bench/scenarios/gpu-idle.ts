@@ -30,7 +30,10 @@ const scenario: Scenario = {
       };
       await Promise.all([lane(), lane(), lane(), lane()]);
       wall = Date.now() - t0;
-      prompts = comfy.requests.slice(before).filter((r) => r.method === 'POST' && r.path === '/prompt').map((r) => r.body);
+      prompts = comfy.requests
+        .slice(before)
+        .filter((r) => r.method === 'POST' && r.path === '/prompt')
+        .map((r) => r.body);
     } finally {
       await p.close();
     }

@@ -42,7 +42,11 @@ const scenario: Scenario = {
       const owner = k % 2 === 0 ? heavy : { platform: 'telegram', userId: `u${1 + (k % 999)}` };
       let s = performance.now();
       const total = repo.page(owner, 0, 1).total;
-      repo.page(owner, Math.floor(Math.random() * Math.max(1, Math.min(pages, Math.ceil(total / GALLERY_PAGE_SIZE)))), GALLERY_PAGE_SIZE);
+      repo.page(
+        owner,
+        Math.floor(Math.random() * Math.max(1, Math.min(pages, Math.ceil(total / GALLERY_PAGE_SIZE)))),
+        GALLERY_PAGE_SIZE,
+      );
       gallery.push(performance.now() - s);
       s = performance.now();
       repo.countSince(owner, Date.now() - 86_400_000);

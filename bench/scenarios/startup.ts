@@ -36,7 +36,11 @@ const scenario: Scenario = {
           HTTP_PORT: '0',
         };
         const t0 = performance.now();
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+          cwd: root,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let log = '';
         child.stdout.on('data', (d: Buffer) => (log += d.toString()));
         child.stderr.on('data', (d: Buffer) => (log += d.toString()));

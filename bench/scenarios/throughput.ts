@@ -28,7 +28,11 @@ const scenario: Scenario = {
         await Promise.all(Array.from({ length: 64 }, lane));
         const wall = performance.now() - t0;
         const cpu = process.cpuUsage(cpu0);
-        res.push({ workers, jobsPerS: r1((jobs / wall) * 1000), cpuMsPerJob: r1((cpu.user + cpu.system) / 1000 / jobs) });
+        res.push({
+          workers,
+          jobsPerS: r1((jobs / wall) * 1000),
+          cpuMsPerJob: r1((cpu.user + cpu.system) / 1000 / jobs),
+        });
       } finally {
         await p.close();
       }
@@ -38,7 +42,11 @@ const scenario: Scenario = {
     return {
       measured: `${jobs} jobs: ${res.map((r) => `${r.workers}w ${r.jobsPerS} jobs/s ${r.cpuMsPerJob} CPU ms/job`).join('; ')}`,
       met: cpuMax <= 10 && scales,
-      details: { jobs, results: res, note: 'CPU includes the in-process fake ComfyUIs; 2 cores shared with redis-server' },
+      details: {
+        jobs,
+        results: res,
+        note: 'CPU includes the in-process fake ComfyUIs; 2 cores shared with redis-server',
+      },
     };
   },
 };

@@ -22,7 +22,14 @@ const scenario: Scenario = {
     }
     const total = loads.reduce((a, l) => a + Object.values(l).reduce((x, y) => x + y, 0), 0);
     return {
-      measured: `${jobs} jobs: ${total} model loads (${loads.map((l, i) => `gpu${i + 1} ${JSON.stringify(l).replace(/"/g, '').replace(/\.safetensors/g, '')}`).join(', ')})`,
+      measured: `${jobs} jobs: ${total} model loads (${loads
+        .map(
+          (l, i) =>
+            `gpu${i + 1} ${JSON.stringify(l)
+              .replace(/"/g, '')
+              .replace(/\.safetensors/g, '')}`,
+        )
+        .join(', ')})`,
       met: total <= 4,
       details: { jobs, loads },
     };
