@@ -1,9 +1,6 @@
-/** Shared bench helpers: a private redis-server child, configs outside vitest, stats. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../src/app/embedded-redis.js';
+import { startRedisServer } from '../tests/support/redis-server.js';
 import { loadConfig, type Config } from '../src/config.js';
 
 export const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
@@ -29,53 +26,8 @@ export type Scenario = {
   run: (ctx: BenchContext) => Promise<Omit<Row, 'scenario' | 'target'>>;
 };
 
-export async function startRedis(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), 'relay-bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  const { Redis } = await import('ioredis');
-  for (let i = 0; ; i++) {
-    const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      await r.ping();
-      r.disconnect();
-      break;
-    } catch {
-      r.disconnect();
-      if (i > 100) throw new Error('redis-server did not start (is redis-server installed?)');
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  }
-  return {
-    url,
-    child,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** The bench's own redis-server (the same helper the tests use). */
+export const startRedis = () => startRedisServer('relay-bench-redis-');
 
 /** Lets tests/support modules that call vitest's inject('redisUrl') run outside vitest. */
 export function provideRedisToTestSupport(redisUrl: string) {

@@ -22,6 +22,7 @@ import { createStorage } from '../../src/storage.js';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/server.js';
 import { fakeModels, testConfig } from '../support/config.js';
 import { memoryLogger } from '../support/logger.js';
+import { waitForRedis } from '../support/redis-server.js';
 
 /**
  * An external Redis (AOF on, fsync on every write) killed with SIGKILL while one job runs on ComfyUI and others
@@ -169,21 +170,7 @@ async function startRedis() {
       ],
       { stdio: 'ignore' },
     );
-    const { Redis } = await import('ioredis');
-    for (let i = 0; ; i++) {
-      const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      r.on('error', () => undefined);
-      try {
-        await r.connect();
-        await r.ping();
-        r.disconnect();
-        return;
-      } catch {
-        r.disconnect();
-        if (i > 200) throw new Error('redis-server did not start');
-        await new Promise((res) => setTimeout(res, 25));
-      }
-    }
+    await waitForRedis(url, { tries: 200, delayMs: 25 });
   };
   const kill = async () => {
     const exited = new Promise((r) => child.once('exit', r));
