@@ -1,53 +1,77 @@
 /**
- * memory: the product's frontend (tracker, history, producer, events) and one worker in one node process with an
- * instant fake ComfyUI (the bench process itself, so the fake's memory is in it too). RSS after 500 jobs and after
- * 5000 jobs (32 in flight), growth between the two, and the peak RSS sampled every 100 ms.
+ * memory: `npm start -- all` (bot + worker in one process, as users run it) as a child, an instant fake ComfyUI and
+ * the fake Telegram in the bench process; users send /imagine in their private chats, 32 jobs in flight. The
+ * child's RSS (VmRSS, /proc) after 500 jobs and after 5000 (each read once the process has been idle 2 s), the
+ * growth between the two, and the peak sampled every 100 ms. Only the product's process is measured.
  */
-import { r1, scaled, type Scenario } from '../lib.js';
-import { pipelineWith } from './common.js';
+import { startFakeComfy } from '../../tests/fakes/comfy/server.js';
+import { startFakeTelegram } from '../../tests/fakes/telegram/server.js';
+import { fakeModels } from '../../tests/support/config.js';
+import { TOKEN } from '../../tests/support/telegram-harness.js';
+import { r1, scaled, sleep, type Scenario } from '../lib.js';
+import { productEnv, sampleRss, startProduct, telegramEnv } from '../product.js';
+import { telegramLoad } from '../telegram-load.js';
 
-const mb = (b: number) => b / 2 ** 20;
+const LANES = 32;
+const IDLE_MS = 2000;
 
 const scenario: Scenario = {
   name: 'memory',
   target: 'growth ≤ 20 %, peak ≤ 150 MB',
   async run(ctx) {
+    const first = scaled(500, 10);
     const total = scaled(5000, 100);
-    const first = Math.max(10, Math.round(total / 10));
-    const p = await pipelineWith(ctx, { stepMs: 0 });
-    let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
-    const gc = (globalThis as { gc?: () => void }).gc;
-    let rss500 = 0;
-    let rssEnd = 0;
+    const comfy = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 0 });
+    const telegram = await startFakeTelegram({ token: TOKEN });
+    const load = telegramLoad(telegram);
     try {
-      let next = 0;
-      const runTo = async (n: number) => {
-        const lane = async () => {
-          while (next < n) {
-            next++;
-            await p.job({ steps: 1 });
-          }
-        };
-        await Promise.all(Array.from({ length: 32 }, lane));
+      const product = await startProduct('all', productEnv(ctx, { COMFY_URL: comfy.url, ...telegramEnv(telegram) }));
+      const rssReady = product.rssMB();
+      const sampler = sampleRss([product]);
+      const cpu0 = product.cpuMs();
+      const lines0 = product.lines();
+      let rssFirst = 0;
+      let rssEnd = 0;
+      try {
+        await load.run(first, LANES);
+        await sleep(IDLE_MS);
+        rssFirst = product.rssMB();
+        await load.run(total, LANES);
+        await sleep(IDLE_MS);
+        rssEnd = product.rssMB();
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; product log: ${product.tail().slice(-300)}`);
+      } finally {
+        sampler.stop();
+      }
+      const cpuMsPerJob = (product.cpuMs() - cpu0) / total;
+      const details = {
+        first,
+        total,
+        lanes: LANES,
+        rssReadyMB: r1(rssReady),
+        rssFirstMB: r1(rssFirst),
+        rssEndMB: r1(rssEnd),
+        peakSampledMB: r1(sampler.peakMB(product)),
+        peakVmHwmMB: r1(product.peakMB()),
+        launchersMB: r1(product.launcherMB()),
+        cpuMsPerJob: r1(cpuMsPerJob),
+        logLinesPerJob: r1((product.lines() - lines0) / total),
+        telegramCallsPerJob: r1(load.calls() / total),
       };
-      await runTo(first);
-      gc?.();
-      rss500 = process.memoryUsage.rss();
-      await runTo(total);
-      gc?.();
-      rssEnd = process.memoryUsage.rss();
+      const exit = await product.stop();
+      const growth = (rssEnd / rssFirst - 1) * 100;
+      const peak = sampler.peakMB(product);
+      return {
+        measured: `RSS ${Math.round(rssFirst)} MB after ${first} jobs, ${Math.round(rssEnd)} MB after ${total} (${growth >= 0 ? '+' : ''}${r1(growth)} %), peak ${Math.round(peak)} MB`,
+        met: growth <= 20 && peak <= 150,
+        details: { ...details, exitCode: exit },
+      };
     } finally {
-      clearInterval(sampler);
-      await p.close();
+      await load.stop();
+      await telegram.close();
+      await comfy.close();
     }
-    peak = Math.max(peak, rssEnd);
-    const growth = (rssEnd / rss500 - 1) * 100;
-    return {
-      measured: `RSS ${Math.round(mb(rss500))} MB after ${first} jobs, ${Math.round(mb(rssEnd))} MB after ${total} (${growth >= 0 ? '+' : ''}${r1(growth)} %), peak ${Math.round(mb(peak))} MB`,
-      met: growth <= 20 && mb(peak) <= 150,
-      details: { first, total, rssFirstMB: mb(rss500), rssEndMB: mb(rssEnd), peakMB: mb(peak), gcExposed: !!gc },
-    };
   },
 };
 export default scenario;
