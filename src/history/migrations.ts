@@ -59,4 +59,85 @@ export const migrations: string[] = [
   // v5: favourites. A job has one owner, so its star is a column: set when starred, cleared when unstarred.
   `ALTER TABLE jobs ADD COLUMN starred_at INTEGER;
    CREATE INDEX jobs_user_starred ON jobs (platform, user_id, starred_at DESC) WHERE starred_at IS NOT NULL AND deleted_at IS NULL;`,
+  // v6: history fast at a million rows (job-pages.ts says how the pages and counts use this). Safe on a big table: it
+  // adds indexes, a small table and triggers, reads jobs once to fill the counts, and rewrites no row.
+  // - jobs_user_page / jobs_user_starred_page: the gallery's full order (the id breaks ties) so a page is a seek, and
+  //   deleted_at as a column so walking to a page reads the index only. They replace v1's and v5's indexes.
+  // - jobs_user_since: /me's "today" (deleted jobs count too, so not partial).
+  // - jobs_user_unfinished: the quota check on every submission; holds only queued and running jobs.
+  // - job_counts: per user, live jobs, starred, and live jobs per status, kept by triggers in the same statement as
+  //   the change (every writer, not only the repo); version changes whenever the gallery or favourites list changes.
+  `CREATE INDEX IF NOT EXISTS jobs_user_page ON jobs (platform, user_id, created_at DESC, id, deleted_at)
+     WHERE deleted_at IS NULL;
+   CREATE INDEX IF NOT EXISTS jobs_user_starred_page ON jobs (platform, user_id, starred_at DESC, id, deleted_at)
+     WHERE starred_at IS NOT NULL AND deleted_at IS NULL;
+   CREATE INDEX IF NOT EXISTS jobs_user_since ON jobs (platform, user_id, created_at);
+   CREATE INDEX IF NOT EXISTS jobs_user_unfinished ON jobs (platform, user_id, created_at)
+     WHERE status IN ('queued','running');
+   DROP INDEX IF EXISTS jobs_user_created;
+   DROP INDEX IF EXISTS jobs_user_starred;
+   CREATE TABLE IF NOT EXISTS job_counts (
+     platform   TEXT NOT NULL,
+     user_id    TEXT NOT NULL,
+     live       INTEGER NOT NULL DEFAULT 0,
+     starred    INTEGER NOT NULL DEFAULT 0,
+     queued     INTEGER NOT NULL DEFAULT 0,
+     running    INTEGER NOT NULL DEFAULT 0,
+     succeeded  INTEGER NOT NULL DEFAULT 0,
+     failed     INTEGER NOT NULL DEFAULT 0,
+     cancelled  INTEGER NOT NULL DEFAULT 0,
+     version    INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (platform, user_id)
+   ) WITHOUT ROWID;
+   INSERT OR REPLACE INTO job_counts (platform, user_id, live, starred, queued, running, succeeded, failed, cancelled)
+     SELECT platform, user_id, SUM(deleted_at IS NULL), SUM(deleted_at IS NULL AND starred_at IS NOT NULL),
+       SUM(deleted_at IS NULL AND status = 'queued'), SUM(deleted_at IS NULL AND status = 'running'),
+       SUM(deleted_at IS NULL AND status = 'succeeded'), SUM(deleted_at IS NULL AND status = 'failed'),
+       SUM(deleted_at IS NULL AND status = 'cancelled')
+     FROM jobs GROUP BY platform, user_id;
+   CREATE TRIGGER IF NOT EXISTS jobs_counts_insert AFTER INSERT ON jobs BEGIN
+     INSERT INTO job_counts (platform, user_id, live, starred, queued, running, succeeded, failed, cancelled, version)
+     VALUES (NEW.platform, NEW.user_id, NEW.deleted_at IS NULL, NEW.deleted_at IS NULL AND NEW.starred_at IS NOT NULL,
+       NEW.deleted_at IS NULL AND NEW.status = 'queued', NEW.deleted_at IS NULL AND NEW.status = 'running',
+       NEW.deleted_at IS NULL AND NEW.status = 'succeeded', NEW.deleted_at IS NULL AND NEW.status = 'failed',
+       NEW.deleted_at IS NULL AND NEW.status = 'cancelled', 1)
+     ON CONFLICT (platform, user_id) DO UPDATE SET live = live + excluded.live, starred = starred + excluded.starred,
+       queued = queued + excluded.queued, running = running + excluded.running,
+       succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
+       cancelled = cancelled + excluded.cancelled, version = version + 1;
+   END;
+   CREATE TRIGGER IF NOT EXISTS jobs_counts_delete AFTER DELETE ON jobs BEGIN
+     UPDATE job_counts SET live = live - (OLD.deleted_at IS NULL),
+       starred = starred - (OLD.deleted_at IS NULL AND OLD.starred_at IS NOT NULL),
+       queued = queued - (OLD.deleted_at IS NULL AND OLD.status = 'queued'),
+       running = running - (OLD.deleted_at IS NULL AND OLD.status = 'running'),
+       succeeded = succeeded - (OLD.deleted_at IS NULL AND OLD.status = 'succeeded'),
+       failed = failed - (OLD.deleted_at IS NULL AND OLD.status = 'failed'),
+       cancelled = cancelled - (OLD.deleted_at IS NULL AND OLD.status = 'cancelled'), version = version + 1
+     WHERE platform = OLD.platform AND user_id = OLD.user_id;
+   END;
+   -- Progress, delivery and message edits change none of these columns, so they fire nothing.
+   CREATE TRIGGER IF NOT EXISTS jobs_counts_update AFTER UPDATE OF status, deleted_at, starred_at, platform, user_id ON jobs
+   BEGIN
+     UPDATE job_counts SET live = live - (OLD.deleted_at IS NULL),
+       starred = starred - (OLD.deleted_at IS NULL AND OLD.starred_at IS NOT NULL),
+       queued = queued - (OLD.deleted_at IS NULL AND OLD.status = 'queued'),
+       running = running - (OLD.deleted_at IS NULL AND OLD.status = 'running'),
+       succeeded = succeeded - (OLD.deleted_at IS NULL AND OLD.status = 'succeeded'),
+       failed = failed - (OLD.deleted_at IS NULL AND OLD.status = 'failed'),
+       cancelled = cancelled - (OLD.deleted_at IS NULL AND OLD.status = 'cancelled'),
+       version = version + (OLD.platform IS NOT NEW.platform OR OLD.user_id IS NOT NEW.user_id)
+     WHERE platform = OLD.platform AND user_id = OLD.user_id;
+     INSERT INTO job_counts (platform, user_id, live, starred, queued, running, succeeded, failed, cancelled, version)
+     VALUES (NEW.platform, NEW.user_id, NEW.deleted_at IS NULL, NEW.deleted_at IS NULL AND NEW.starred_at IS NOT NULL,
+       NEW.deleted_at IS NULL AND NEW.status = 'queued', NEW.deleted_at IS NULL AND NEW.status = 'running',
+       NEW.deleted_at IS NULL AND NEW.status = 'succeeded', NEW.deleted_at IS NULL AND NEW.status = 'failed',
+       NEW.deleted_at IS NULL AND NEW.status = 'cancelled',
+       OLD.deleted_at IS NOT NEW.deleted_at OR OLD.starred_at IS NOT NEW.starred_at
+         OR OLD.platform IS NOT NEW.platform OR OLD.user_id IS NOT NEW.user_id)
+     ON CONFLICT (platform, user_id) DO UPDATE SET live = live + excluded.live, starred = starred + excluded.starred,
+       queued = queued + excluded.queued, running = running + excluded.running,
+       succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
+       cancelled = cancelled + excluded.cancelled, version = version + excluded.version;
+   END;`,
 ];

@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migrate, openDb } from '../../src/history/db.js';
-import { createJobsRepo } from '../../src/history/jobs-repo.js';
+import { type Db, migrate, openDb } from '../../src/history/db.js';
+import { createJobsRepo, type JobsRepo, jobStatuses } from '../../src/history/jobs-repo.js';
 import { migrations } from '../../src/history/migrations.js';
 
 function repoAt(now = () => 1000) {
@@ -81,5 +81,135 @@ describe('jobs history (real SQLite file)', () => {
     }
     expect(repo.recentDurations('imagine').sort()).toEqual([10_000, 20_000]);
     expect(repo.recentDurations('talk')).toEqual([]);
+  });
+});
+
+describe('counts kept in step with every change', () => {
+  const other = { platform: 'discord', userId: '1' };
+  /** What the counters must agree with: the rows themselves. */
+  function expectCountsMatchRows(db: Db, repo: JobsRepo) {
+    const n = (sql: string, ...args: unknown[]) => (db.prepare(sql).get(...args) as { n: number }).n;
+    for (const o of [owner, other]) {
+      const mine = `FROM jobs WHERE platform = ? AND user_id = ? AND deleted_at IS NULL`;
+      expect(repo.page(o, 0, 1).total).toBe(n(`SELECT COUNT(*) AS n ${mine}`, o.platform, o.userId));
+      expect(repo.page(o, 0, 1, { starred: true }).total).toBe(
+        n(`SELECT COUNT(*) AS n ${mine} AND starred_at IS NOT NULL`, o.platform, o.userId),
+      );
+      expect(repo.unfinishedCount(o.platform, o.userId)).toBe(
+        n(
+          `SELECT COUNT(*) AS n FROM jobs WHERE platform = ? AND user_id = ? AND status IN ('queued','running')`,
+          o.platform,
+          o.userId,
+        ),
+      );
+    }
+    const byStatus = Object.fromEntries(
+      jobStatuses.map((s) => [s, n(`SELECT COUNT(*) AS n FROM jobs WHERE status = ? AND deleted_at IS NULL`, s)]),
+    );
+    expect(repo.counts()).toEqual(byStatus);
+  }
+
+  it('stays right across insert, status changes, star and unstar, soft and hard delete', () => {
+    let t = 0;
+    const { repo, db } = repoAt(() => ++t);
+    expectCountsMatchRows(db, repo);
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    for (const [i, id] of ids.entries())
+      repo.insert({ id, ...(i % 3 ? owner : other), workflow: 'imagine', params: {} });
+    expectCountsMatchRows(db, repo);
+    const [a, b, c, d, e] = ids as [string, string, string, string, string];
+    const steps = [
+      () => repo.markRunning(b),
+      () => repo.setProgress(b, 40),
+      () => repo.finish(b, { status: 'succeeded', outputs: [] }),
+      () => repo.finish(c, { status: 'failed', error: 'x' }),
+      () => repo.finish(e, { status: 'cancelled' }),
+      () => repo.finish(e, { status: 'succeeded' }), // already final: nothing changes
+      () => repo.setStarred(b, true),
+      () => repo.setStarred(b, true), // again: still one star
+      () => repo.setStarred(c, true),
+      () => repo.setStarred(c, false),
+      () => repo.markDelivered(b),
+      () => repo.softDelete(b), // a starred, succeeded job goes
+      () => repo.setStarred(b, true), // gone: cannot be starred
+      () => repo.softDelete(b),
+      () => db.prepare(`DELETE FROM jobs WHERE id = ?`).run(d),
+      () => db.prepare(`DELETE FROM jobs WHERE id = ?`).run(a),
+    ];
+    for (const step of steps) {
+      step();
+      expectCountsMatchRows(db, repo);
+    }
+  });
+
+  it('counts a user’s jobs since a time, deleted ones included', () => {
+    let t = 0;
+    const { repo } = repoAt(() => (t += 10));
+    const ids = Array.from({ length: 4 }, () => randomUUID());
+    for (const id of ids) repo.insert({ id, ...owner, workflow: 'imagine', params: {} });
+    repo.softDelete(ids[3] as string);
+    expect(repo.countSince(owner, 25)).toBe(2);
+    expect(repo.countSince(owner, 0)).toBe(4);
+    expect(repo.countSince({ platform: 'discord', userId: '1' }, 0)).toBe(0);
+  });
+});
+
+describe('query plans', () => {
+  /** Every SQL text the repo prepares, through the real database. */
+  function recordingRepo() {
+    const { db } = repoAt();
+    const prepared: string[] = [];
+    const recording = new Proxy(db, {
+      get(target, key) {
+        if (key === 'prepare')
+          return (sql: string) => {
+            prepared.push(sql);
+            return target.prepare(sql);
+          };
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return { db, prepared, repo: createJobsRepo({ db: recording }) };
+  }
+  const planOf = (db: Db, sql: string) => {
+    const named = [...new Set(sql.match(/@\w+/g) ?? [])].map((n) => n.slice(1));
+    const stmt = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+    const rows = named.length
+      ? stmt.all(Object.fromEntries(named.map((n) => [n, 1])))
+      : stmt.all(...Array((sql.match(/\?/g) ?? []).length).fill(1));
+    return (rows as { detail: string }[]).map((r) => r.detail).join('; ');
+  };
+
+  it('never scans the whole jobs table, and reads gallery pages in index order', () => {
+    const { db, prepared } = recordingRepo();
+    const onJobs = prepared.filter((sql) => /\bjobs\b/.test(sql) && !sql.trimStart().startsWith('INSERT'));
+    expect(onJobs.length).toBeGreaterThan(20);
+    for (const sql of onJobs) expect(planOf(db, sql), sql).not.toMatch(/\bSCAN jobs\b/);
+    const pages = onJobs.filter((sql) => sql.includes('user_id = @userId AND deleted_at IS NULL'));
+    expect(pages.length).toBe(10);
+    for (const sql of pages) {
+      const plan = planOf(db, sql);
+      expect(plan, sql).toMatch(/USING (COVERING )?INDEX jobs_user_(page|starred_page) /);
+      expect(plan, sql).not.toMatch(/TEMP B-TREE/);
+    }
+    const counts = prepared.filter((sql) => /FROM job_counts WHERE/.test(sql));
+    expect(counts.map((sql) => planOf(db, sql))).toEqual([
+      'SEARCH job_counts USING PRIMARY KEY (platform=? AND user_id=?)',
+    ]);
+  });
+
+  it('prepares each statement once, not per call', () => {
+    const { repo, prepared } = recordingRepo();
+    const before = prepared.length;
+    const id = randomUUID();
+    repo.insert({ id, ...owner, workflow: 'imagine', params: {} });
+    for (let p = 0; p < 3; p++) repo.page(owner, p, 9, { starred: p % 2 === 1 });
+    repo.setStarred(id, true);
+    repo.counts();
+    repo.countSince(owner, 0);
+    repo.unfinishedCount(owner.platform, owner.userId);
+    repo.getOwned(id.slice(0, 8), owner);
+    expect(prepared.length).toBe(before);
   });
 });
