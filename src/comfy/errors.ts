@@ -107,6 +107,17 @@ export class PromptDetachedError extends Error {
   }
 }
 
+/** A prompt handed to ComfyUI early was taken back before it started (a job ahead of it in fair order arrived). */
+export class PromptWithdrawnError extends Error {
+  constructor(
+    readonly promptId: string,
+    readonly url: string,
+  ) {
+    super(`took prompt ${promptId} back from the queue of ${url} before it started`);
+    this.name = 'PromptWithdrawnError';
+  }
+}
+
 /** An output file is bigger than the download cap (COMFY_DOWNLOAD_MAX_MB). Retrying will not help. */
 export class OutputTooLargeError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import { fileRefsOf, type ComfyClient, type FileRef, type HistoryEntry } from './client.js';
 import { ComfyUnavailableError, ExecutionError, InterruptedError, JobTimeoutError, PromptLostError } from './errors.js';
-import { PromptDetachedError } from './errors.js';
+import { PromptDetachedError, PromptWithdrawnError } from './errors.js';
 import type { PreviewFrame } from './messages.js';
 import type { ComfySocket, SocketEvent } from './socket.js';
 
@@ -15,6 +15,7 @@ import type { ComfySocket, SocketEvent } from './socket.js';
  * run keeps waiting, and a ComfyUI that comes back without our prompt (restarted) ends it with PromptLostError.
  */
 export type RunEvent =
+  /** Waiting in ComfyUI's queue behind `position` prompts (the running one included). */
   | { kind: 'pending'; position: number }
   | { kind: 'started' }
   | { kind: 'cached'; nodes: string[] }
@@ -42,6 +43,16 @@ export interface RunOptions {
   heartbeatMs?: number;
   /** Shutdown: stop following and leave the prompt running on ComfyUI (rejects with PromptDetachedError). */
   detach?: AbortSignal;
+  /**
+   * Look for an earlier run of this prompt (/history, then /queue) before submitting (default true). Only a retried
+   * or recovered attempt can have one; a first attempt skips the two calls: prompt, history, view is all it costs.
+   */
+  resumeCheck?: boolean;
+  /**
+   * Give the prompt back while it still waits in ComfyUI's queue (a job handed over early, overtaken in fair order):
+   * it is deleted from ComfyUI's queue and the run rejects with PromptWithdrawnError. Once it runs, it is kept.
+   */
+  withdraw?: AbortSignal;
 }
 
 export interface RunDeps {
@@ -119,7 +130,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       }
       const pos = q.pending.indexOf(promptId);
       if (pos >= 0) {
-        emit({ kind: 'pending', position: pos });
+        emit({ kind: 'pending', position: pos + q.running.length });
         return;
       }
       // Finished between the two calls?
@@ -151,9 +162,16 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     }
     const m = event.message;
     if (m.type === 'status') {
-      // Queue changed. Only while still waiting does our position matter. On an idle server execution_start
-      // follows within milliseconds, so ask /queue only if we are still waiting a moment later.
-      if (!started && !positionTimer) {
+      // Queue changed. Only while still waiting does our position matter. The count alone tells it when at most
+      // one other prompt is there (it runs, ours is next); otherwise ask /queue, and only if we are still waiting a
+      // moment later (on an idle server execution_start follows within milliseconds).
+      const remaining = m.data.status?.exec_info.queue_remaining;
+      if (started || !isAttached) return;
+      if (remaining !== undefined && remaining <= 2) {
+        if (remaining === 2) emit({ kind: 'pending', position: 1 });
+        return;
+      }
+      if (!positionTimer) {
         positionTimer = setTimeout(() => {
           positionTimer = undefined;
           if (!started) void poll('queue changed');
@@ -210,12 +228,22 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
 
   const unsubscribe = socket.subscribe(promptId, onSocket);
   const timers: NodeJS.Timeout[] = [];
-  /** A robust stop does both: /queue delete for a pending prompt, /interrupt (with our id) for a running one. */
+  /**
+   * A robust stop: /queue delete for a pending prompt, /interrupt (with our id) for a running one. A prompt not seen
+   * starting is deleted and interrupted only if /queue then shows it running: ComfyUI builds before 2025-09 ignore
+   * the id and would interrupt whatever runs (comfyui-api.md §2.4), e.g. this GPU's other job.
+   */
   const stopOnComfy = (error: Error) => {
     stopReason ??= error;
-    void Promise.allSettled([client.deleteQueued([promptId]), client.interrupt(promptId)]).then(() =>
-      finish({ ok: false, error }),
-    );
+    const stop = async () => {
+      if (!started) {
+        await client.deleteQueued([promptId]).catch(() => undefined);
+        const q = await client.queue().catch(() => undefined);
+        if (q && !q.running.includes(promptId)) return;
+      }
+      await client.interrupt(promptId).catch(() => undefined);
+    };
+    void stop().then(() => finish({ ok: false, error }));
   };
   const onAbort = () => {
     log.info('cancel requested; removing from queue and interrupting');
@@ -226,8 +254,33 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     finish({ ok: false, error: new PromptDetachedError(promptId, client.baseUrl) });
   };
 
+  /** Deletes the prompt from ComfyUI's queue unless it has started; settles the run as withdrawn when it is gone. */
+  async function onWithdraw() {
+    if (started || isSettled) return;
+    try {
+      await client.deleteQueued([promptId]);
+      const entry = await client.history(promptId);
+      if (entry) return finish(outcomeOf(entry));
+      const q = await client.queue();
+      if (q.running.includes(promptId)) {
+        if (!started) {
+          started = true;
+          emit({ kind: 'started' });
+        }
+        return;
+      }
+      log.info('withdrawn from the ComfyUI queue before it started');
+      finish({ ok: false, error: new PromptWithdrawnError(promptId, client.baseUrl) });
+    } catch (err) {
+      // Not reachable: it stays where it is and is followed as before.
+      log.warn({ err }, 'could not withdraw the prompt; keeping it');
+    }
+  }
+  const withdrawListener = () => void onWithdraw();
+
   /** Finds an earlier run of this prompt (history, then queue) or submits it. */
   async function attach(): Promise<RunResult['resumedFrom']> {
+    if (opts.resumeCheck === false) return submit();
     // Idempotence: a retried job first looks for the run it may already have paid for.
     const prior = await client.history(promptId);
     reachability();
@@ -246,6 +299,10 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       void poll('re-attach');
       return 'queue';
     }
+    return submit();
+  }
+
+  async function submit(): Promise<'submit'> {
     await socket.ready().catch((err) => log.warn({ err }, 'no socket yet; submitting anyway and polling'));
     if (opts.signal?.aborted) throw new InterruptedError();
     const { number } = await client.submit(opts.graph, { promptId, clientId: socket.clientId });
@@ -267,6 +324,8 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     }
     if (opts.detach?.aborted) onDetach();
     else opts.detach?.addEventListener('abort', onDetach, { once: true });
+    if (opts.withdraw?.aborted) withdrawListener();
+    else opts.withdraw?.addEventListener('abort', withdrawListener, { once: true });
     timers.push(
       setTimeout(() => {
         log.warn({ lastNode }, 'job timed out; interrupting');
@@ -294,6 +353,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     clearTimeout(positionTimer);
     opts.signal?.removeEventListener('abort', onAbort);
     opts.detach?.removeEventListener('abort', onDetach);
+    opts.withdraw?.removeEventListener('abort', withdrawListener);
   }
 }
 

@@ -46,6 +46,9 @@ export interface WaitingEntry {
 const before = (a: WaitingEntry, b: WaitingEntry) =>
   a.rank - b.rank || a.priority - b.priority || a.timestamp - b.timestamp;
 
+/** Whether `a` is taken before `b` in the fair order. */
+export const comesBefore = (a: WaitingEntry, b: WaitingEntry) => before(a, b) < 0;
+
 /**
  * Every queue's waiting jobs merged into the order the GPUs take them: each queue keeps its own order (BullMQ's),
  * and the next job is the queue head that comes first by (wait list first, priority, arrival).

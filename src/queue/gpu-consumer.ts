@@ -4,16 +4,24 @@ import type { Redis } from 'ioredis';
 import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Logger } from '../logger.js';
 import type { GenerationJob, GenerationResult } from './contracts.js';
-import { createFairShare, fairOrder, peekWaiting } from './fair-share.js';
+import { comesBefore, createFairShare, fairOrder, peekWaiting, type WaitingEntry } from './fair-share.js';
 import { choose, createGpuTable, modelOf } from './gpu-picker.js';
 import { CANCEL_EVENT, generateQueue } from './names.js';
 
 /**
- * One GPU taking jobs one at a time from every queue its ComfyUI can run, in fair order (fair-share.ts) with the
- * warm-model preference (gpu-picker.ts). BullMQ's manual fetch: a Worker per queue that never runs its own loop
- * (autorun off); we pick the queue, `getNextJob` takes its head atomically, and `processJob` runs our processor
- * with BullMQ's failure, retry, cancel-signal and hand-back handling. Locks are renewed here, every half lock time,
- * and each Worker runs BullMQ's stalled-job check, so a killed GPU's job is picked up as before.
+ * One GPU taking jobs from every queue its ComfyUI can run, in fair order (fair-share.ts) with the warm-model
+ * preference (gpu-picker.ts). BullMQ's manual fetch: a Worker per queue that never runs its own loop (autorun off);
+ * we pick the queue, `getNextJob` takes its head atomically, and `processJob` runs our processor with BullMQ's
+ * failure, retry, cancel-signal and hand-back handling. Locks are renewed here, every half lock time, and each
+ * Worker runs BullMQ's stalled-job check, so a killed GPU's job is picked up as before.
+ *
+ * ComfyUI's own queue one deep: once the running job's prompt has started on ComfyUI, the next job is taken and
+ * handed over ("early"), so ComfyUI starts it the moment the first ends, while we are still fetching the first one's
+ * files. At most two jobs are in flight per GPU, and the second only while the first runs. A job handed over early
+ * that a later arrival overtakes in fair order (and no idle GPU can take that arrival) is withdrawn: deleted from
+ * ComfyUI's queue and put back in BullMQ's wait list with its priority; once its prompt has started it is kept.
+ * Cancel works as for any running job (the prompt is deleted from ComfyUI's queue). A free GPU wakes when a job is
+ * added to one of its queues (BullMQ's "waiting" event) and otherwise looks again every `pollMs` (delayed retries).
  */
 export interface GpuConsumerDeps {
   /** A new connection BullMQ may block on (maxRetriesPerRequest: null); the caller closes them. */
@@ -23,16 +31,41 @@ export interface GpuConsumerDeps {
   prefix: string;
   comfyUrl: string;
   workflows: WorkflowRegistry;
-  processor: (workflow: string, job: Job, token: string, signal?: AbortSignal) => Promise<GenerationResult>;
+  processor: (
+    workflow: string,
+    job: Job,
+    token: string,
+    signal: AbortSignal | undefined,
+    handover: Handover,
+  ) => Promise<GenerationResult>;
   lockDurationMs: number;
   logger: Logger;
   logError: (err: Error, context?: Record<string, unknown>) => void;
   /** How long a job may wait for a GPU that has its model loaded while this one is free (WARM_MODEL_GRACE_S). */
   warmGraceMs?: number;
-  /** How often a free GPU looks for work. */
+  /** How often a free GPU looks for work when no job arrival woke it (delayed retries come due this way). */
   pollMs?: number;
+  /** Hand ComfyUI the next job while one runs (default on). */
+  handOverEarly?: boolean;
   /** Queues to consume from the start (see setWorkflows). */
   initial: string[];
+}
+
+/** What the processor tells the GPU and hears from it about the one-deep hand-over. */
+export interface Handover {
+  /** The job's prompt has started on ComfyUI: the GPU may hand over its next job. */
+  started(): void;
+  /** Aborted when the job, handed over early and not started yet, should go back to the queue. */
+  withdraw: AbortSignal;
+}
+
+interface InFlight {
+  workflow: string;
+  entry: WaitingEntry;
+  isStarted: boolean;
+  /** Taken while another job of this GPU was in flight. */
+  isEarly: boolean;
+  withdraw: AbortController;
 }
 
 const TABLE_REFRESH_MS = 5000;
@@ -40,19 +73,20 @@ const TABLE_REFRESH_MS = 5000;
 export function createGpuConsumer(deps: GpuConsumerDeps) {
   const { redis, prefix, logger: log } = deps;
   const id = randomUUID();
-  const pollMs = deps.pollMs ?? 250;
+  const pollMs = deps.pollMs ?? 1000;
+  const handOverEarly = deps.handOverEarly ?? true;
   const graceMs = deps.warmGraceMs ?? 10_000;
   const fair = createFairShare({ redis, prefix, workflows: [] });
   const table = createGpuTable({ redis, prefix });
   const queues = new Map<string, { worker: Worker; events: QueueEvents }>();
-  const retiring: Array<{ worker: Worker; events: QueueEvents }> = [];
+  const retiring: Array<{ workflow: string; q: { worker: Worker; events: QueueEvents } }> = [];
   const models = new Map<string, string | undefined>();
   const leftSince = new Map<string, number>();
   let model: string | undefined;
-  /** The queue of the job this GPU runs now. */
-  let running: string | undefined;
+  /** Jobs of this GPU now: the running one, and at most one handed over early. */
+  const inflight = new Map<string, InFlight>();
+  const runs = new Set<Promise<void>>();
   let closing = false;
-  let wake: (() => void) | undefined;
   let seq = 0;
 
   const publish = () =>
@@ -61,7 +95,7 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
         id,
         comfyUrl: deps.comfyUrl,
         model,
-        isIdle: !running && !closing,
+        isIdle: inflight.size === 0 && !closing,
         workflows: [...queues.keys()],
         at: Date.now(),
       })
@@ -69,20 +103,43 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
   const refresh = setInterval(() => void publish(), TABLE_REFRESH_MS);
   refresh.unref();
 
+  // A poke while the loop is busy is kept, so the next sleep returns at once.
+  let isPoked = false;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    isPoked = true;
+    wake?.();
+  };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
+      if (isPoked) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
         clearTimeout(timer);
+        wake = undefined;
         resolve();
-      };
+      }
+      wake = done;
     });
 
   function startFor(workflow: string) {
     const name = generateQueue(workflow);
     const worker: Worker = new Worker(
       name,
-      (job, token, signal) => deps.processor(workflow, job, token ?? '', signal),
+      (job, token, signal) => {
+        const f = inflight.get(job.id as string);
+        const handover: Handover = {
+          started: () => {
+            if (!f || f.isStarted) return;
+            f.isStarted = true;
+            // The fair clock moves when a job starts on the GPU: an early job waiting in ComfyUI's queue has not.
+            if (f.isEarly) advanceClock(job);
+            poke();
+          },
+          withdraw: f?.withdraw.signal ?? new AbortController().signal,
+        };
+        return deps.processor(workflow, job, token ?? '', signal, handover);
+      },
       {
         connection: deps.connect(),
         prefix,
@@ -111,6 +168,7 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
     // Cancel requests for running jobs arrive as a custom event; only the worker holding the job acts on it.
     const events = new QueueEvents(name, { connection: deps.connect(), prefix });
     events.on('error', (err) => deps.logError(err, { workflow }));
+    events.on('waiting', poke);
     events.on(
       CANCEL_EVENT as 'error',
       ((args: { jobId: string }) => {
@@ -148,11 +206,19 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
     return choose({ waiting: candidates, me: { id, model }, others, leftSince, now: Date.now(), graceMs });
   }
 
-  async function run(workflow: string, worker: Worker, job: Job, token: string) {
-    running = workflow;
-    model = models.get(job.id as string) ?? modelOf(deps.workflows, job.data) ?? model;
+  async function run(entry: WaitingEntry, worker: Worker, job: Job, token: string) {
+    const { workflow } = entry;
+    const jobId = job.id as string;
+    inflight.set(jobId, {
+      workflow,
+      entry,
+      isStarted: false,
+      isEarly: inflight.size > 0,
+      withdraw: new AbortController(),
+    });
+    model = models.get(jobId) ?? modelOf(deps.workflows, job.data) ?? model;
     void publish();
-    fair.started(job.opts.priority).catch((err) => log.warn({ err }, 'could not advance the fair-share clock'));
+    if (!inflight.get(jobId)?.isEarly) advanceClock(job);
     const renew = setInterval(
       () => void job.extendLock(token, deps.lockDurationMs).catch((err) => deps.logError(err, { workflow })),
       Math.max(500, Math.round(deps.lockDurationMs / 2)),
@@ -161,14 +227,44 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
       await worker.processJob(job, token, () => false);
     } finally {
       clearInterval(renew);
-      running = undefined;
-      for (const q of retiring.splice(0)) await stop(q);
+      inflight.delete(jobId);
+      for (const [i, r] of [...retiring.entries()].reverse()) {
+        if ([...inflight.values()].some((f) => f.workflow === r.workflow)) continue;
+        retiring.splice(i, 1);
+        await stop(r.q);
+      }
       void publish();
+      poke();
     }
+  }
+
+  const advanceClock = (job: Job) =>
+    fair.started(job.opts.priority).catch((err) => log.warn({ err }, 'could not advance the fair-share clock'));
+
+  /** Room for a job: none in flight, or one whose prompt runs on ComfyUI already (the one-deep hand-over). */
+  const canTake = () =>
+    inflight.size === 0 || (handOverEarly && inflight.size === 1 && [...inflight.values()].every((f) => f.isStarted));
+
+  /** The early job goes back when a waiting job comes before it in fair order and no idle GPU will take that one. */
+  async function reconsiderEarly() {
+    const early = [...inflight.values()].find((f) => f.isEarly && !f.isStarted && !f.withdraw.signal.aborted);
+    if (!early || inflight.size < 2) return;
+    const head = fairOrder(await peekWaiting(redis, prefix, [...queues.keys()]))[0];
+    if (!head || !comesBefore(head, early.entry)) return;
+    const others = (await table.list()).filter((g) => g.id !== id);
+    if (others.some((g) => g.isIdle && g.workflows.includes(head.workflow))) return;
+    log.info({ jobId: early.entry.jobId, overtakenBy: head.jobId }, 'withdrawing a job handed over early');
+    early.withdraw.abort();
   }
 
   async function loop() {
     while (!closing) {
+      isPoked = false;
+      if (!canTake()) {
+        await reconsiderEarly().catch((err) => deps.logError(err));
+        await sleep(pollMs);
+        continue;
+      }
       const next = await pick().catch((err) => {
         deps.logError(err);
         return undefined;
@@ -186,6 +282,7 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
       });
       // Taken by another GPU in the meantime: look again soon (not at once: a paused queue would spin).
       if (!job) {
+        isPoked = false;
         await sleep(Math.min(pollMs, 50));
         continue;
       }
@@ -194,8 +291,12 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
         break;
       }
       // processJob settles the job itself (completed, failed, retried, handed back); anything left is logged.
-      await run(next.workflow, q.worker, job, token).catch((err) => deps.logError(err, { workflow: next.workflow }));
+      const r: Promise<void> = run(next, q.worker, job, token)
+        .catch((err) => deps.logError(err, { workflow: next.workflow }))
+        .finally(() => runs.delete(r));
+      runs.add(r);
     }
+    while (runs.size) await Promise.allSettled([...runs]);
   }
   for (const wf of deps.initial) startFor(wf);
   void publish();
@@ -209,7 +310,7 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
       for (const [wf, q] of [...queues]) {
         if (names.includes(wf)) continue;
         queues.delete(wf);
-        if (running === wf) retiring.push(q);
+        if ([...inflight.values()].some((f) => f.workflow === wf)) retiring.push({ workflow: wf, q });
         else await stop(q);
       }
       for (const wf of names) if (!queues.has(wf)) startFor(wf);
@@ -218,13 +319,13 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
     async waitUntilReady() {
       await Promise.all([...queues.values()].map((q) => q.worker.waitUntilReady()));
     },
-    /** Takes no new job; resolves once the running one (if any) has ended and every queue is closed. */
+    /** Takes no new job; resolves once the jobs in flight (if any) have ended and every queue is closed. */
     async close() {
       closing = true;
       clearInterval(refresh);
-      wake?.();
+      poke();
       await done;
-      const all = [...queues.values(), ...retiring.splice(0)];
+      const all = [...queues.values(), ...retiring.splice(0).map((r) => r.q)];
       queues.clear();
       await Promise.all(all.map((q) => q.worker.close()));
       await Promise.all(all.map((q) => q.events.close()));

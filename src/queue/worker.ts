@@ -14,6 +14,7 @@ import {
   PromptDetachedError,
   PromptLostError,
   PromptRejectedError,
+  PromptWithdrawnError,
 } from '../comfy/errors.js';
 import { paramsSchemaOf } from '../comfy/params.js';
 import { createProgressTracker } from '../comfy/progress.js';
@@ -35,7 +36,7 @@ import {
   type OutputFile,
   type ProgressEvent,
 } from './contracts.js';
-import { createGpuConsumer } from './gpu-consumer.js';
+import { createGpuConsumer, type Handover } from './gpu-consumer.js';
 import { cancelKey } from './names.js';
 
 /**
@@ -68,6 +69,8 @@ export interface GenerationWorkerDeps {
   warmGraceMs?: number;
   /** Inputs in and outputs out through the transfer store, for jobs from a frontend on another disk. */
   transfer?: WorkerFiles;
+  /** How often a free GPU looks for work when no job arrival woke it (default 1 s). */
+  gpuPollMs?: number;
 }
 
 export interface GenerationWorker {
@@ -95,27 +98,37 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
   const logWorkerError = repeatedErrorLog((obj, msg) => log.error(obj, msg), 'worker error');
   const handBack = new AbortController();
 
-  /** The prompt was left running on ComfyUI at shutdown: give the job back to the queue, unfailed and unlocked. */
+  /**
+   * The prompt was left running on ComfyUI at shutdown, or withdrawn from ComfyUI's queue before it started: give the
+   * job back to the queue, unfailed and unlocked (with its priority; the next attempt looks for the prompt first).
+   */
   async function handBackIfDetached(err: unknown, job: Job, jlog: Logger): Promise<never> {
-    if (!(err instanceof PromptDetachedError)) throw err;
+    if (!(err instanceof PromptDetachedError) && !(err instanceof PromptWithdrawnError)) throw err;
     await job.moveToWait(job.token);
-    jlog.info({ promptId: err.promptId }, 'shutting down: job handed back to the queue; its prompt keeps running');
+    if (err instanceof PromptDetachedError)
+      jlog.info({ promptId: err.promptId }, 'shutting down: job handed back to the queue; its prompt keeps running');
+    else jlog.info('overtaken in fair order before it started: job back in the queue');
     throw new WaitingError();
   }
 
+  // The GPU's jobs in flight (one running, at most one handed over early): the busy one shown is the oldest.
+  const busy: string[] = [];
   const processor = async (
     workflow: string,
     job: Job,
-    _token?: string,
-    signal?: AbortSignal,
+    _token: string,
+    signal: AbortSignal | undefined,
+    handover: Handover,
   ): Promise<GenerationResult> => {
     const jlog = log.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
-    deps.onBusy?.(job.id);
+    busy.push(job.id as string);
+    deps.onBusy?.(busy[0]);
     // Queue wait once per job: a retry's earlier attempts and backoff are not time spent waiting for a GPU.
-    if (job.attemptsMade === 0) deps.metrics?.jobStarted(workflow, (Date.now() - job.timestamp) / 1000);
+    if (job.attemptsMade === 0 && (job.attemptsStarted ?? 1) <= 1)
+      deps.metrics?.jobStarted(workflow, (Date.now() - job.timestamp) / 1000);
     const timing: { comfySeconds?: number } = {};
     try {
-      const result = await processJob(job, jlog, timing, signal);
+      const result = await processJob(job, jlog, timing, signal, handover);
       deps.metrics?.jobFinished(workflow, 'succeeded', timing.comfySeconds);
       return result;
     } catch (err) {
@@ -124,7 +137,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       throw mapped;
     } finally {
       await deps.transfer?.discard(job.data).catch((err) => jlog.warn({ err }, 'could not remove transferred files'));
-      deps.onBusy?.(undefined);
+      busy.splice(busy.indexOf(job.id as string), 1);
+      deps.onBusy?.(busy[0]);
     }
   };
 
@@ -143,7 +157,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     job: Job,
     jlog: Logger,
     timing: { comfySeconds?: number },
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    handover: Handover,
   ): Promise<GenerationResult> {
     const data = generationJobSchema.parse(job.data);
     if (await redis.exists(cancelKey(deps.prefix, data.jobId))) throw new InterruptedError();
@@ -218,7 +233,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         return;
       }
       if (e.kind === 'pending') comfyPosition = e.position;
-      if (e.kind === 'started') comfyPosition = undefined;
+      if (e.kind === 'started') {
+        comfyPosition = undefined;
+        handover.started();
+      }
       tracker.apply(e);
       const snap = tracker.snapshot();
       report({ ...base(), ...snap, comfyPosition }, e.kind !== 'progress');
@@ -234,6 +252,9 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         onEvent,
         pollIntervalMs: deps.pollIntervalMs,
         detach: handBack.signal,
+        withdraw: handover.withdraw,
+        // Only an attempt after a failure, a crash (stalled) or a hand-back can have left a prompt behind.
+        resumeCheck: job.attemptsMade > 0 || (job.attemptsStarted ?? 0) > 1,
       },
     ).catch((err) => handBackIfDetached(err, job, jlog));
     timing.comfySeconds = (Date.now() - startedAt) / 1000;
@@ -345,6 +366,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     logger: log,
     logError: logWorkerError,
     warmGraceMs: deps.warmGraceMs,
+    pollMs: deps.gpuPollMs,
     initial: deps.workflowNames ?? [...deps.workflows.keys()],
   });
 

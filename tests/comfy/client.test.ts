@@ -26,21 +26,21 @@ describe('downloading outputs from /view', () => {
   });
 
   it('finishes a slow but steady transfer that takes far longer than the idle timeout', async () => {
-    // 20 pieces 40 ms apart: about 0.8 s in all, yet never 200 ms without a byte. The small calls' whole-request
-    // timeout is as short, and must not apply to downloads.
-    comfy.scriptView({ chunkBytes: 1024, chunkDelayMs: 40, omitLength: true });
+    // 20 pieces 60 ms apart: about 1.2 s in all, yet never 500 ms without a byte (a margin for a loaded machine).
+    // The small calls' whole-request timeout is as short, and must not apply to downloads.
+    comfy.scriptView({ chunkBytes: 1024, chunkDelayMs: 60, omitLength: true });
     const client = createComfyClient({
       baseUrl: comfy.url,
       logger,
-      requestTimeoutMs: 200,
-      downloadIdleTimeoutMs: 200,
+      requestTimeoutMs: 500,
+      downloadIdleTimeoutMs: 500,
     });
     const dest = path.join(dir, '01.mp4');
     expect(await client.download(ref('ComfyUI_00001_.mp4'), dest)).toBe(video.length);
     expect(readFileSync(dest).equals(video)).toBe(true);
     const sent = comfy.lastView();
     expect(sent?.bytes).toBe(video.length);
-    expect((sent?.endedAt ?? 0) - (sent?.startedAt ?? 0)).toBeGreaterThan(200);
+    expect((sent?.endedAt ?? 0) - (sent?.startedAt ?? 0)).toBeGreaterThan(500);
     expect(readdirSync(dir)).toEqual(['01.mp4']);
   });
 

@@ -58,7 +58,7 @@ export async function startPipeline(config: Config, logger: Logger) {
     maxPromptChars: config.maxPromptChars,
   });
 
-  async function startWorker(comfyUrl: string, opts: { pollIntervalMs?: number } = {}) {
+  async function startWorker(comfyUrl: string, opts: { pollIntervalMs?: number; gpuPollMs?: number } = {}) {
     const client = createComfyClient({ baseUrl: comfyUrl, logger });
     const socket = createComfySocket({ baseUrl: comfyUrl, logger, backoffMs: { initial: 50, max: 500 } });
     const gw = createGenerationWorker({
@@ -74,6 +74,7 @@ export async function startPipeline(config: Config, logger: Logger) {
       lockDurationMs: config.workerLockMs,
       pollIntervalMs: opts.pollIntervalMs ?? 1000,
       progressThrottleMs: 50,
+      gpuPollMs: opts.gpuPollMs,
     });
     await gw.waitUntilReady();
     const stop = async () => {
