@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { codeLayout, staleSource } from './app/code-layout.js';
 import { EmbeddedRedisError, startEmbeddedRedis } from './app/embedded-redis.js';
 import { startBotRole } from './app/bot-role.js';
 import { startHttpServer } from './app/http-role.js';
@@ -7,7 +8,7 @@ import { startWorkerRole } from './app/worker-role.js';
 import { loadWorkflows } from './comfy/workflows.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLifecycle } from './lifecycle.js';
-import { createLogger, scrubSecrets } from './logger.js';
+import { createLogger, type Logger, scrubSecrets } from './logger.js';
 import { createMetrics } from './ops/metrics.js';
 import { isExpectedOutage, reasonOf } from './ops/outage-log.js';
 import { redisCheck } from './ops/readiness.js';
@@ -39,6 +40,7 @@ async function main() {
   const lifecycle = createLifecycle(logger, { deadlineMs: config.shutdownTimeoutMs });
   lifecycle.installSignalHandlers();
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+  warnIfStale(logger);
 
   const workflows = loadWorkflows(config.workflowsDir);
   logger.info({ workflows: [...workflows.keys()], comfy: config.comfyUrls }, 'starting');
@@ -75,6 +77,17 @@ async function main() {
     await startBotRole({ config, redisUrl, workflows, logger, lifecycle, http });
   logger.info(startupSummary({ role, config, comfy: workers.map((w) => w.firstCheck) }));
   logger.info({ role }, 'ready');
+}
+
+/** `npm start` runs dist/: in a checkout where src/ changed after the last build, that is old code. */
+function warnIfStale(logger: Logger) {
+  const layout = codeLayout(import.meta.url);
+  if (layout.dir !== 'dist') return;
+  staleSource(layout.root)
+    .then(
+      (file) => file && logger.warn({ file }, 'dist/ is older than src/: this runs the last build; run npm run build'),
+    )
+    .catch((err) => logger.debug({ err }, 'could not compare src/ with dist/'));
 }
 
 main().catch((err) => {

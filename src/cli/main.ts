@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { codeLayout, isEntryModule, staleSource } from '../app/code-layout.js';
 import { findEmbeddedRedis, startEmbeddedRedis } from '../app/embedded-redis.js';
 import { startFrontendCore } from '../app/frontend-core.js';
 import { startWorkerRole } from '../app/worker-role.js';
@@ -183,21 +184,28 @@ function takeOut(tokens: string[]): { outDir?: string; tokens: string[] } {
   return { outDir: value ? path.resolve(value) : undefined, tokens: rest };
 }
 
-const isEntry =
-  process.argv[1] &&
-  path.resolve(process.argv[1]).replace(/\.ts$/, '') ===
-    path.resolve(new URL(import.meta.url).pathname).replace(/\.ts$/, '');
-if (isEntry) {
+if (isEntryModule(import.meta.url, process.argv[1])) {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  runCli(process.argv.slice(2), process.env, {
-    out: process.stdout,
-    err: process.stderr,
-    in: process.stdin.isTTY ? process.stdin : undefined,
-  }).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  warnIfStale()
+    .then(() =>
+      runCli(process.argv.slice(2), process.env, {
+        out: process.stdout,
+        err: process.stderr,
+        in: process.stdin.isTTY ? process.stdin : undefined,
+      }),
+    )
+    .then(
+      (code) => process.exit(code),
+      (err) => {
+        process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+        process.exit(1);
+      },
+    );
+}
+
+/** `npm run cli` runs dist/: in a checkout where src/ changed after the last build, that is old code. */
+async function warnIfStale() {
+  const layout = codeLayout(import.meta.url);
+  const file = layout.dir === 'dist' ? await staleSource(layout.root).catch(() => undefined) : undefined;
+  if (file) process.stderr.write(`warning: dist/ is older than ${file}: this runs the last build; run npm run build\n`);
 }
