@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
 import { codeLayout, staleSource } from './app/code-layout.js';
 import { EmbeddedRedisError, startEmbeddedRedis } from './app/embedded-redis.js';
-import { startBotRole } from './app/bot-role.js';
 import { startHttpServer } from './app/http-role.js';
 import { startupSummary } from './app/startup-summary.js';
-import { startWorkerRole } from './app/worker-role.js';
 import { loadWorkflows } from './comfy/workflows.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLifecycle } from './lifecycle.js';
@@ -42,6 +40,14 @@ async function main() {
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   warnIfStale(logger);
 
+  // Each role's modules (and the SDKs behind them) load only when the role runs, and start loading now, while the
+  // HTTP server and Redis start. The bot role runs when a chat platform is configured (or was asked for by name).
+  const workerRole = role === 'all' || role === 'worker' ? import('./app/worker-role.js') : undefined;
+  const botRole =
+    role === 'bot' || (role === 'all' && (config.telegram || config.discord)) ? import('./app/bot-role.js') : undefined;
+  // Awaited below; a failed load is reported there, not as an unhandled rejection now.
+  void workerRole?.catch(() => undefined);
+  void botRole?.catch(() => undefined);
   const workflows = loadWorkflows(config.workflowsDir);
   logger.info({ workflows: [...workflows.keys()], comfy: config.comfyUrls }, 'starting');
   // One HTTP server per process, whatever the role: /healthz answers while the roles start; each role adds its
@@ -68,13 +74,10 @@ async function main() {
   readinessRedis.connect().catch(() => undefined);
   lifecycle.onShutdown('readiness redis', () => readinessRedis.disconnect());
   http.addReadiness('redis', redisCheck(readinessRedis));
-  const workers =
-    role === 'all' || role === 'worker'
-      ? await startWorkerRole({ config, redisUrl, workflows, logger, lifecycle, http })
-      : [];
-  // The bot role runs when a chat platform is configured (or was asked for by name).
-  if (role === 'bot' || (role === 'all' && (config.telegram || config.discord)))
-    await startBotRole({ config, redisUrl, workflows, logger, lifecycle, http });
+  const workers = workerRole
+    ? await (await workerRole).startWorkerRole({ config, redisUrl, workflows, logger, lifecycle, http })
+    : [];
+  if (botRole) await (await botRole).startBotRole({ config, redisUrl, workflows, logger, lifecycle, http });
   logger.info(startupSummary({ role, config, comfy: workers.map((w) => w.firstCheck) }));
   logger.info({ role }, 'ready');
 }

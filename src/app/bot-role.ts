@@ -1,5 +1,3 @@
-import { createDiscordFrontend } from '../bots/discord/frontend.js';
-import { createTelegramFrontend } from '../bots/telegram/frontend.js';
 import type { WorkflowRegistry } from '../comfy/workflows.js';
 import type { Config } from '../config.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -27,6 +25,12 @@ export async function startBotRole(deps: {
   http?: Pick<HttpServer, 'metrics' | 'addReadiness' | 'setLinkSigner' | 'addRoute'>;
 }) {
   const { config, logger, lifecycle } = deps;
+  // Each platform's SDK (grammY, discord.js) loads only when it is configured, while history and the queue open.
+  const telegramModule = config.telegram ? import('../bots/telegram/frontend.js') : undefined;
+  const discordModule = config.discord ? import('../bots/discord/frontend.js') : undefined;
+  // Awaited below; a failed load is reported there, not as an unhandled rejection now.
+  void telegramModule?.catch(() => undefined);
+  void discordModule?.catch(() => undefined);
   const core = await startFrontendCore({
     config,
     redisUrl: deps.redisUrl,
@@ -79,8 +83,8 @@ export async function startBotRole(deps: {
     else void later?.then((ok) => ok && reconcile());
     frontends.push(name);
   };
-  if (config.telegram) {
-    const tg = createTelegramFrontend({
+  if (config.telegram && telegramModule) {
+    const tg = (await telegramModule).createTelegramFrontend({
       token: config.telegram.token,
       apiRoot: config.telegram.apiRoot,
       isLocalApi: config.telegram.isLocalApi,
@@ -98,8 +102,8 @@ export async function startBotRole(deps: {
     pausers.push(() => tg.stop());
     await bring('telegram', tg);
   }
-  if (config.discord) {
-    const dc = createDiscordFrontend({
+  if (config.discord && discordModule) {
+    const dc = (await discordModule).createDiscordFrontend({
       ...config.discord,
       dispatcher: core.dispatcher,
       followUpsOf: (name: string) => core.workflows.get(name)?.manifest.followUps ?? [],

@@ -2,7 +2,6 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { connectProducer, createRedis } from '../queue/redis.js';
 import { createRedisTransferStore } from '../transfer/redis-store.js';
-import { createS3TransferStore } from '../transfer/s3-store.js';
 import { readStorageId } from '../transfer/storage-id.js';
 import { createStorageRegistry } from '../transfer/storages.js';
 
@@ -18,14 +17,17 @@ export async function openTransfer(deps: {
   side: 'frontend' | 'worker';
 }) {
   const { config } = deps;
+  const { objectStore, region, ttlMs, maxBytes } = config.transfer;
+  // The S3 client (@aws-sdk/client-s3, slow to load) only when OBJECT_STORE_URL is set.
+  const s3 = objectStore ? await import('../transfer/s3-store.js') : undefined;
   const redis =
     deps.side === 'frontend'
       ? await connectProducer(deps.redisUrl, deps.logger)
       : createRedis(deps.redisUrl, 'worker', deps.logger);
-  const { objectStore, region, ttlMs, maxBytes } = config.transfer;
-  const store = objectStore
-    ? createS3TransferStore({ location: objectStore, region, ttlMs, maxBytes })
-    : createRedisTransferStore({ redis, prefix: config.queuePrefix, ttlMs, maxBytes });
+  const store =
+    s3 && objectStore
+      ? s3.createS3TransferStore({ location: objectStore, region, ttlMs, maxBytes })
+      : createRedisTransferStore({ redis, prefix: config.queuePrefix, ttlMs, maxBytes });
   return {
     store,
     storageId: await readStorageId(config.storageDir),

@@ -2,8 +2,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { codeLayout, isEntryModule, staleSource } from '../app/code-layout.js';
 import { findEmbeddedRedis, startEmbeddedRedis } from '../app/embedded-redis.js';
-import { startFrontendCore } from '../app/frontend-core.js';
-import { startWorkerRole } from '../app/worker-role.js';
 import type { CommandDefinition } from '../bots/command.js';
 import { listCommands } from '../bots/commands/index.js';
 import { commandHelp, helpText } from '../bots/commands/help.js';
@@ -18,7 +16,6 @@ import { isUserError } from '../errors.js';
 import { type Locale, pickLocale, t } from '../i18n/index.js';
 import { createLifecycle, type Lifecycle } from '../lifecycle.js';
 import { createLogger, type Logger } from '../logger.js';
-import { runDoctor } from '../ops/doctor.js';
 
 /**
  * `npm run cli -- <command> …`: every chat command (workflows, gallery, remix, cancel, models, status, help) through the
@@ -66,6 +63,7 @@ export async function runCli(
     }
     if (command === 'doctor') {
       const redisUrl = config.redisUrl ?? (await findEmbeddedRedis(config.storageDir));
+      const { runDoctor } = await import('../ops/doctor.js');
       const lines = await runDoctor({ config, redisUrl, workflows, logger });
       for (const l of lines) io.out.write(`${l.ok ? '✔' : '✘'} ${l.text}\n`);
       return lines.every((l) => l.ok) ? 0 : 1;
@@ -135,6 +133,8 @@ async function runCommand(c: {
     lifecycle.onShutdown('embedded redis', () => embedded.stop());
     redisUrl = embedded.url;
   }
+  // The queue, history and a worker load only for a command that runs a job: usage, help and workflows stay quick.
+  const { startFrontendCore } = await import('../app/frontend-core.js');
   const core = await startFrontendCore({ config, redisUrl, logger, lifecycle, workflows: c.workflows });
   const ctx = createTerminalContext({
     io,
@@ -148,6 +148,7 @@ async function runCommand(c: {
     async beforeJob() {
       if ((await core.producer.onlineWorkers()).length > 0) return;
       io.err.write(`${t(c.locale, 'cli.local_worker')}\n`);
+      const { startWorkerRole } = await import('../app/worker-role.js');
       await startWorkerRole({ config, redisUrl, workflows: c.workflows, logger, lifecycle });
     },
   });

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from './load-sharp.js';
 
 /**
  * A numbered grid of thumbnails for /gallery: one image, so paging edits one message. The numbers are SVG text that
@@ -16,6 +16,7 @@ export const BADGE = { width: 64, height: 48 };
 
 /** 3 columns of 256-px tiles for /gallery; `resultGrid` uses 2 columns of 512 for a batch (the old studio's 2×2). */
 export async function contactSheet(items: SheetItem[], columns = 3, TILE = 256): Promise<Buffer> {
+  const sharp = await loadSharp();
   const rows = Math.max(1, Math.ceil(items.length / columns));
   const width = columns * TILE + (columns + 1) * GAP;
   const height = rows * TILE + (rows + 1) * GAP;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import { loadSharp } from './load-sharp.js';
 
 /**
  * Makes a result image fit a platform's photo limits. Returns the bytes to send as a photo — the original when
@@ -15,7 +15,7 @@ export interface PhotoLimits {
 export type Fitted = { as: 'photo'; bytes: Buffer; recompressed: boolean } | { as: 'document' };
 
 export async function fitPhoto(file: string, limits: PhotoLimits): Promise<Fitted> {
-  const bytes = await readFile(file);
+  const [bytes, sharp] = await Promise.all([readFile(file), loadSharp()]);
   const meta = await sharp(bytes).metadata();
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;

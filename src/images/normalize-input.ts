@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from './load-sharp.js';
 import { UserError } from '../errors.js';
 import { MAX_INPUT_PIXELS } from './limits.js';
 import { sniffImage } from './sniff.js';
@@ -13,6 +13,7 @@ export async function normalizeImage(
 ): Promise<{ png: Buffer; width: number; height: number }> {
   const maxPixels = opts.maxPixels ?? MAX_INPUT_PIXELS;
   if (!sniffImage(bytes)) throw new UserError('input.not_image');
+  const sharp = await loadSharp();
   let width = 0;
   let height = 0;
   try {

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from './load-sharp.js';
 import { MAX_INPUT_PIXELS } from './limits.js';
 
 /**
@@ -7,6 +7,7 @@ import { MAX_INPUT_PIXELS } from './limits.js';
  * against the chat's budget (docs/platforms.md §4.13: keep previews ≤ ~100 KB). Rejects what is not an image.
  */
 export async function previewJpeg(file: string, maxSide = 512): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(file, { limitInputPixels: MAX_INPUT_PIXELS })
     .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
     .flatten({ background: '#ffffff' })

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './load-sharp.js';
 
 /**
  * A video's poster frame — the workflow's `poster` node, kept by the worker beside the results as `poster.<ext>` —
@@ -13,6 +13,7 @@ export async function posterThumbnail(
 ): Promise<{ jpeg: Buffer; width: number; height: number } | undefined> {
   const name = (await readdir(outputDir).catch(() => [] as string[])).find((f) => /^poster\.\w+$/.test(f));
   if (!name) return undefined;
+  const sharp = await loadSharp();
   try {
     const poster = sharp(path.join(outputDir, name), { limitInputPixels: 50_000_000 });
     const { width, height } = await poster.metadata();
