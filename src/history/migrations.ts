@@ -59,14 +59,15 @@ export const migrations: string[] = [
   // v5: favourites. A job has one owner, so its star is a column: set when starred, cleared when unstarred.
   `ALTER TABLE jobs ADD COLUMN starred_at INTEGER;
    CREATE INDEX jobs_user_starred ON jobs (platform, user_id, starred_at DESC) WHERE starred_at IS NOT NULL AND deleted_at IS NULL;`,
-  // v6: history fast at a million rows (job-pages.ts says how the pages and counts use this). Safe on a big table: it
-  // adds indexes, a small table and triggers, reads jobs once to fill the counts, and rewrites no row.
+  // v6: history fast at a million rows (job-pages.ts says how pages and counts use this). Safe on a big table: it
+  // adds indexes, two small tables and triggers, reads jobs to fill the tables, and rewrites no row.
   // - jobs_user_page / jobs_user_starred_page: the gallery's full order (the id breaks ties) so a page is a seek, and
-  //   deleted_at as a column so walking to a page reads the index only. They replace v1's and v5's indexes.
+  //   deleted_at as a column so stepping through a day's jobs reads the index only. They replace v1's and v5's.
   // - jobs_user_since: /me's "today" (deleted jobs count too, so not partial).
   // - jobs_user_unfinished: the quota check on every submission; holds only queued and running jobs.
-  // - job_counts: per user, live jobs, starred, and live jobs per status, kept by triggers in the same statement as
-  //   the change (every writer, not only the repo); version changes whenever the gallery or favourites list changes.
+  // - job_counts: per user, live (not deleted) jobs, starred ones, and live ones per status.
+  // - job_days: per user and list ('all' by created_at, 'starred' by starred_at), live jobs per UTC day.
+  // Both kept by triggers in the same statement as the change: every writer keeps them right, not only the repo.
   `CREATE INDEX IF NOT EXISTS jobs_user_page ON jobs (platform, user_id, created_at DESC, id, deleted_at)
      WHERE deleted_at IS NULL;
    CREATE INDEX IF NOT EXISTS jobs_user_starred_page ON jobs (platform, user_id, starred_at DESC, id, deleted_at)
@@ -76,6 +77,7 @@ export const migrations: string[] = [
      WHERE status IN ('queued','running');
    DROP INDEX IF EXISTS jobs_user_created;
    DROP INDEX IF EXISTS jobs_user_starred;
+
    CREATE TABLE IF NOT EXISTS job_counts (
      platform   TEXT NOT NULL,
      user_id    TEXT NOT NULL,
@@ -86,7 +88,6 @@ export const migrations: string[] = [
      succeeded  INTEGER NOT NULL DEFAULT 0,
      failed     INTEGER NOT NULL DEFAULT 0,
      cancelled  INTEGER NOT NULL DEFAULT 0,
-     version    INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (platform, user_id)
    ) WITHOUT ROWID;
    INSERT OR REPLACE INTO job_counts (platform, user_id, live, starred, queued, running, succeeded, failed, cancelled)
@@ -96,24 +97,21 @@ export const migrations: string[] = [
        SUM(deleted_at IS NULL AND status = 'cancelled')
      FROM jobs GROUP BY platform, user_id;
    CREATE TRIGGER IF NOT EXISTS jobs_counts_insert AFTER INSERT ON jobs BEGIN
-     INSERT INTO job_counts (platform, user_id, live, starred, queued, running, succeeded, failed, cancelled, version)
+     INSERT INTO job_counts (platform, user_id, live, starred, queued, running, succeeded, failed, cancelled)
      VALUES (NEW.platform, NEW.user_id, NEW.deleted_at IS NULL, NEW.deleted_at IS NULL AND NEW.starred_at IS NOT NULL,
        NEW.deleted_at IS NULL AND NEW.status = 'queued', NEW.deleted_at IS NULL AND NEW.status = 'running',
        NEW.deleted_at IS NULL AND NEW.status = 'succeeded', NEW.deleted_at IS NULL AND NEW.status = 'failed',
-       NEW.deleted_at IS NULL AND NEW.status = 'cancelled', 1)
+       NEW.deleted_at IS NULL AND NEW.status = 'cancelled')
      ON CONFLICT (platform, user_id) DO UPDATE SET live = live + excluded.live, starred = starred + excluded.starred,
        queued = queued + excluded.queued, running = running + excluded.running,
        succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
-       cancelled = cancelled + excluded.cancelled, version = version + 1;
+       cancelled = cancelled + excluded.cancelled;
    END;
-   CREATE TRIGGER IF NOT EXISTS jobs_counts_delete AFTER DELETE ON jobs BEGIN
-     UPDATE job_counts SET live = live - (OLD.deleted_at IS NULL),
-       starred = starred - (OLD.deleted_at IS NULL AND OLD.starred_at IS NOT NULL),
-       queued = queued - (OLD.deleted_at IS NULL AND OLD.status = 'queued'),
-       running = running - (OLD.deleted_at IS NULL AND OLD.status = 'running'),
-       succeeded = succeeded - (OLD.deleted_at IS NULL AND OLD.status = 'succeeded'),
-       failed = failed - (OLD.deleted_at IS NULL AND OLD.status = 'failed'),
-       cancelled = cancelled - (OLD.deleted_at IS NULL AND OLD.status = 'cancelled'), version = version + 1
+   CREATE TRIGGER IF NOT EXISTS jobs_counts_delete AFTER DELETE ON jobs WHEN OLD.deleted_at IS NULL BEGIN
+     UPDATE job_counts SET live = live - 1, starred = starred - (OLD.starred_at IS NOT NULL),
+       queued = queued - (OLD.status = 'queued'), running = running - (OLD.status = 'running'),
+       succeeded = succeeded - (OLD.status = 'succeeded'), failed = failed - (OLD.status = 'failed'),
+       cancelled = cancelled - (OLD.status = 'cancelled')
      WHERE platform = OLD.platform AND user_id = OLD.user_id;
    END;
    -- Progress, delivery and message edits change none of these columns, so they fire nothing.
@@ -125,19 +123,59 @@ export const migrations: string[] = [
        running = running - (OLD.deleted_at IS NULL AND OLD.status = 'running'),
        succeeded = succeeded - (OLD.deleted_at IS NULL AND OLD.status = 'succeeded'),
        failed = failed - (OLD.deleted_at IS NULL AND OLD.status = 'failed'),
-       cancelled = cancelled - (OLD.deleted_at IS NULL AND OLD.status = 'cancelled'),
-       version = version + (OLD.platform IS NOT NEW.platform OR OLD.user_id IS NOT NEW.user_id)
+       cancelled = cancelled - (OLD.deleted_at IS NULL AND OLD.status = 'cancelled')
      WHERE platform = OLD.platform AND user_id = OLD.user_id;
-     INSERT INTO job_counts (platform, user_id, live, starred, queued, running, succeeded, failed, cancelled, version)
+     INSERT INTO job_counts (platform, user_id, live, starred, queued, running, succeeded, failed, cancelled)
      VALUES (NEW.platform, NEW.user_id, NEW.deleted_at IS NULL, NEW.deleted_at IS NULL AND NEW.starred_at IS NOT NULL,
        NEW.deleted_at IS NULL AND NEW.status = 'queued', NEW.deleted_at IS NULL AND NEW.status = 'running',
        NEW.deleted_at IS NULL AND NEW.status = 'succeeded', NEW.deleted_at IS NULL AND NEW.status = 'failed',
-       NEW.deleted_at IS NULL AND NEW.status = 'cancelled',
-       OLD.deleted_at IS NOT NEW.deleted_at OR OLD.starred_at IS NOT NEW.starred_at
-         OR OLD.platform IS NOT NEW.platform OR OLD.user_id IS NOT NEW.user_id)
+       NEW.deleted_at IS NULL AND NEW.status = 'cancelled')
      ON CONFLICT (platform, user_id) DO UPDATE SET live = live + excluded.live, starred = starred + excluded.starred,
        queued = queued + excluded.queued, running = running + excluded.running,
        succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
-       cancelled = cancelled + excluded.cancelled, version = version + excluded.version;
+       cancelled = cancelled + excluded.cancelled;
+   END;
+
+   CREATE TABLE IF NOT EXISTS job_days (
+     platform  TEXT NOT NULL,
+     user_id   TEXT NOT NULL,
+     list      TEXT NOT NULL CHECK (list IN ('all','starred')),
+     day       INTEGER NOT NULL,
+     n         INTEGER NOT NULL,
+     PRIMARY KEY (platform, user_id, list, day)
+   ) WITHOUT ROWID;
+   INSERT OR REPLACE INTO job_days (platform, user_id, list, day, n)
+     SELECT platform, user_id, 'all', created_at / 86400000, COUNT(*) FROM jobs WHERE deleted_at IS NULL
+     GROUP BY platform, user_id, created_at / 86400000;
+   INSERT OR REPLACE INTO job_days (platform, user_id, list, day, n)
+     SELECT platform, user_id, 'starred', starred_at / 86400000, COUNT(*) FROM jobs
+     WHERE deleted_at IS NULL AND starred_at IS NOT NULL GROUP BY platform, user_id, starred_at / 86400000;
+   CREATE TRIGGER IF NOT EXISTS jobs_days_insert AFTER INSERT ON jobs WHEN NEW.deleted_at IS NULL BEGIN
+     INSERT INTO job_days (platform, user_id, list, day, n) VALUES (NEW.platform, NEW.user_id, 'all', NEW.created_at / 86400000, 1)
+       ON CONFLICT (platform, user_id, list, day) DO UPDATE SET n = n + 1;
+     INSERT INTO job_days (platform, user_id, list, day, n)
+       SELECT NEW.platform, NEW.user_id, 'starred', NEW.starred_at / 86400000, 1 WHERE NEW.starred_at IS NOT NULL
+       ON CONFLICT (platform, user_id, list, day) DO UPDATE SET n = n + 1;
+   END;
+   CREATE TRIGGER IF NOT EXISTS jobs_days_delete AFTER DELETE ON jobs WHEN OLD.deleted_at IS NULL BEGIN
+     UPDATE job_days SET n = n - 1
+       WHERE platform = OLD.platform AND user_id = OLD.user_id AND list = 'all' AND day = OLD.created_at / 86400000;
+     UPDATE job_days SET n = n - 1
+       WHERE platform = OLD.platform AND user_id = OLD.user_id AND list = 'starred' AND day = OLD.starred_at / 86400000;
+   END;
+   -- Status changes leave the lists as they are, so they fire nothing here.
+   CREATE TRIGGER IF NOT EXISTS jobs_days_update AFTER UPDATE OF deleted_at, starred_at, created_at, platform, user_id ON jobs
+   BEGIN
+     UPDATE job_days SET n = n - 1 WHERE OLD.deleted_at IS NULL
+       AND platform = OLD.platform AND user_id = OLD.user_id AND list = 'all' AND day = OLD.created_at / 86400000;
+     UPDATE job_days SET n = n - 1 WHERE OLD.deleted_at IS NULL
+       AND platform = OLD.platform AND user_id = OLD.user_id AND list = 'starred' AND day = OLD.starred_at / 86400000;
+     INSERT INTO job_days (platform, user_id, list, day, n)
+       SELECT NEW.platform, NEW.user_id, 'all', NEW.created_at / 86400000, 1 WHERE NEW.deleted_at IS NULL
+       ON CONFLICT (platform, user_id, list, day) DO UPDATE SET n = n + 1;
+     INSERT INTO job_days (platform, user_id, list, day, n)
+       SELECT NEW.platform, NEW.user_id, 'starred', NEW.starred_at / 86400000, 1
+       WHERE NEW.deleted_at IS NULL AND NEW.starred_at IS NOT NULL
+       ON CONFLICT (platform, user_id, list, day) DO UPDATE SET n = n + 1;
    END;`,
 ];

@@ -8,11 +8,12 @@ import { createJobsRepo, type JobsRepo } from '../../src/history/jobs-repo.js';
 
 const owner = { platform: 'telegram', userId: 'heavy' };
 const SIZE = 9;
+const HOUR = 3_600_000;
 
 /**
- * What /gallery showed before keyset pages: LIMIT/OFFSET over the same order. The lists are long enough (2,450
- * jobs, 2,180 starred) that the middle pages are more than a thousand rows from either end, where page keys are
- * remembered and reused; created_at and starred_at come in runs of equal values, so the id breaks ties.
+ * What /gallery showed before pages were found by day: LIMIT/OFFSET over the same order. 2,450 jobs over ~50 days
+ * and 2,180 favourites over ~100, other users' jobs between them; created_at and starred_at come in runs of equal
+ * values, so the id breaks ties.
  */
 function offsetPage(db: Db, page: number, starred = false): string[] {
   const col = starred ? 'starred_at' : 'created_at';
@@ -37,16 +38,16 @@ function fill() {
       const id = randomUUID();
       ids.push(id);
       const who = i % 4 === 3 ? { platform: 'telegram', userId: `light${i % 5}` } : owner;
-      repo.insert({ id, ...who, workflow: 'imagine', params: {}, createdAt: Math.floor(i / 3) });
+      repo.insert({ id, ...who, workflow: 'imagine', params: {}, createdAt: Math.floor(i / 3) * HOUR });
       if (who === owner && i % 11 === 0) repo.softDelete(id);
     }
     const mine = ids.filter((_, i) => i % 4 !== 3);
     mine.slice(0, 2400).forEach((id, k) => {
-      clock = 10_000 + Math.floor(((k * 7919) % 2400) / 2);
+      clock = 1000 * HOUR + Math.floor(((k * 7919) % 2400) / 2) * 2 * HOUR;
       repo.setStarred(id, true);
     });
   })();
-  return { db, repo, file, ids, at: (ms: number) => (clock = ms) };
+  return { db, repo, file, at: (ms: number) => (clock = ms) };
 }
 
 const idsOf = (repo: JobsRepo, page: number, starred = false) =>
@@ -92,23 +93,27 @@ describe.each([false, true])('gallery pages (starred: %s) at any depth', (starre
     expect(idsOf(repo, last + 1, starred)).toEqual([]);
   });
 
-  it('shows the right jobs on a remembered page after the list changed, in this or another process', () => {
+  it('shows the right jobs after the list changed, in this process or another', () => {
     const middle = Math.floor(pages() / 2);
-    for (const p of [middle, middle + 1, middle + 2]) idsOf(f.repo, p, starred); // remembered
-    const other = createJobsRepo({ db: openDb(f.file), now: () => 20_000 });
+    const other = createJobsRepo({ db: openDb(f.file), now: () => 1500 * HOUR });
     const changes = [
-      () => f.repo.insert({ id: randomUUID(), ...owner, workflow: 'imagine', params: {}, createdAt: 5000 }),
+      () => f.repo.insert({ id: randomUUID(), ...owner, workflow: 'imagine', params: {}, createdAt: 400 * HOUR }),
       () => f.repo.setStarred(offsetPage(f.db, middle + 1, starred)[3] as string, !starred),
       () => f.repo.softDelete(offsetPage(f.db, middle, starred)[0] as string),
+      () => f.db.prepare(`DELETE FROM jobs WHERE id = ?`).run(offsetPage(f.db, middle + 2, starred)[8]),
+      () => {
+        f.at(4000 * HOUR); // starred again, later: to the top of the favourites
+        f.repo.setStarred(offsetPage(f.db, 1, true)[0] as string, true);
+      },
       () => {
         const id = randomUUID();
-        other.insert({ id, ...owner, workflow: 'imagine', params: {}, createdAt: 6000 });
+        other.insert({ id, ...owner, workflow: 'imagine', params: {}, createdAt: 3 * HOUR });
         other.setStarred(id, true);
       },
     ];
     for (const change of changes) {
       change();
-      for (const p of [middle + 1, middle + 2, middle])
+      for (const p of [middle + 1, middle + 2, middle, pages() - 1])
         expect(idsOf(f.repo, p, starred), `page ${p}`).toEqual(offsetPage(f.db, p, starred));
     }
   });

@@ -24,9 +24,9 @@ function v5Database() {
       platform: i % 4 === 0 ? 'discord' : 'telegram',
       user: `u${i % 3}`,
       status: statuses[i % 5],
-      at: 1000 + Math.floor(i / 2), // pairs share a created_at: the id breaks the tie
+      at: Math.floor(i / 2) * 7_200_000, // pairs share a created_at (the id breaks the tie), a few days in all
       deleted: i % 7 === 0 ? 5000 : null,
-      starred: i % 5 === 2 ? 9000 - i : null,
+      starred: i % 5 === 2 ? 400_000_000 - i * 3_600_000 : null,
     });
   const rows = db.prepare(`SELECT * FROM jobs ORDER BY id`).all();
   db.close();
@@ -72,6 +72,17 @@ describe('migration v6 (history fast at a million rows)', () => {
         )
         .all(),
     ).toEqual(counted);
+    expect(db.prepare(`SELECT * FROM job_days ORDER BY platform, user_id, list, day`).all()).toEqual(
+      db
+        .prepare(
+          `SELECT platform, user_id, 'all' AS list, created_at / 86400000 AS day, COUNT(*) AS n FROM jobs
+           WHERE deleted_at IS NULL GROUP BY 1, 2, 4
+           UNION ALL SELECT platform, user_id, 'starred', starred_at / 86400000, COUNT(*) FROM jobs
+           WHERE deleted_at IS NULL AND starred_at IS NOT NULL GROUP BY 1, 2, 4
+           ORDER BY 1, 2, 3, 4`,
+        )
+        .all(),
+    );
     const repo = createJobsRepo({ db });
     expect(repo.page({ platform: 'telegram', userId: 'u1' }, 0, 100).items.map((j) => j.id)).toEqual(
       (
