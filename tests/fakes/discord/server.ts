@@ -3,8 +3,9 @@
  * (HELLO → IDENTIFY → READY, heartbeat ACKs, INTERACTION_CREATE dispatch). It keeps interactions and messages,
  * so it can enforce what Discord enforces: one initial callback (40060), a 3-second ack deadline (10062),
  * interaction tokens that expire (401 / 50027), per-file upload caps (413 / 40005), the edit quota of messages
- * older than an hour (30046), route 429s with real headers and bodies, and REST outages (5xx, dropped or hanging
- * connections; the gateway stays up).
+ * older than an hour (30046), Discord's rate limits when asked (rate-limits.ts: per channel, per webhook token,
+ * global, with the bucket headers on every answer), scripted route 429s with real headers and bodies, and REST
+ * outages (5xx, dropped or hanging connections; the gateway stays up).
  * One file on purpose: interactions, tokens, messages and the gateway session are one piece of state.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createOutages, type OutageOptions } from '../../support/outage.js';
 import { parseMultipart } from '../multipart.js';
+import { createDiscordLimits, type DiscordLimits } from './rate-limits.js';
 
 export interface DcUser {
   id: string;
@@ -87,6 +89,8 @@ export async function startFakeDiscord(opts: {
   >();
   const files = new Map<string, Buffer>(); // attachment url path → bytes
   const rateLimits: Array<{ prefix: string; count: number; retryAfter: number }> = [];
+  /** Discord's rate limits, once a test asks for them. */
+  let limits: DiscordLimits | undefined;
   const oldEditQuota = { remaining: Infinity };
   let tokenLifetime = opts.tokenLifetimeMs ?? 15 * 60_000;
   const uploadCap = opts.uploadCap ?? 10 * 1024 * 1024;
@@ -177,9 +181,11 @@ export async function startFakeDiscord(opts: {
       at: now(),
     };
     calls.push(call);
-    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
+    let bucketHeaders: Record<string, string> = {};
+    const send = (status: number, payload?: unknown, extra: Record<string, string> = {}) => {
       call.status = status;
       call.code = (payload as { code?: number } | undefined)?.code;
+      const headers = { ...bucketHeaders, ...extra };
       // A 204 carries no body and no content type (clients must not try to parse it).
       res.writeHead(status, payload === undefined ? headers : { 'content-type': 'application/json', ...headers });
       res.end(payload === undefined ? '' : JSON.stringify(payload));
@@ -210,6 +216,17 @@ export async function startFakeDiscord(opts: {
           'x-ratelimit-scope': 'user',
         },
       );
+    }
+    if (limits) {
+      const token = /^\/webhooks\/\d+\/([^/]+)/.exec(path)?.[1];
+      const channelId = token ? [...interactions.values()].find((x) => x.token === token)?.channelId : undefined;
+      const admitted = limits.admit({ method, path, isBot, channelId, at: now() });
+      if (admitted.limited) {
+        const { retryAfter, scope } = admitted.limited;
+        const body429 = { message: 'You are being rate limited.', retry_after: retryAfter, global: scope === 'global' };
+        return send(429, body429, admitted.headers);
+      }
+      bucketHeaders = admitted.headers;
     }
     for (const u of uploaded) if (u.bytes.length > uploadCap) return error(413, 40005, 'Request entity too large');
     const attachmentsOf = (): DcAttachment[] =>
@@ -533,6 +550,14 @@ export async function startFakeDiscord(opts: {
     /** Future tokens (and live ones) expire after this long. */
     setTokenLifetime(ms: number) {
       tokenLifetime = ms;
+    },
+    /**
+     * Enforces Discord's rate limits from now on (rate-limits.ts): 5 message creates or edits per 5 s per channel
+     * (interaction webhooks included), 5 per 2 s per interaction token, 50 a second for the bot token; every answer
+     * then carries its bucket's headers, and a call over a limit answers 429 (recorded like any 429).
+     */
+    enforceRateLimits() {
+      limits ??= createDiscordLimits();
     },
     /** The next `count` calls on routes starting with `prefix` get 429 with retry_after seconds. */
     rateLimit(prefix: string, count: number, retryAfter: number) {

@@ -2,9 +2,10 @@
  * An in-process Telegram Bot API server for grammY (`client.apiRoot`): /bot<token>/<method> with JSON or
  * multipart bodies, /file/bot<token>/<path> downloads, long-polling getUpdates. It keeps chats and messages,
  * so edits behave as Telegram's do ("message is not modified", no text to edit on a photo, 4096/1024 limits,
- * photo size and dimension checks, getFile's 20 MB cap), injects 429 floods with retry_after per chat and outages
- * (5xx, dropped or hanging connections), and lets a test act as users: text with command entities, photos or
- * documents with captions, replies, button presses.
+ * photo size and dimension checks, getFile's 20 MB cap), enforces Telegram's flood limits when asked (flood.ts:
+ * per chat, per group, global), injects 429 floods with retry_after per chat and outages (5xx, dropped or hanging
+ * connections), and lets a test act as users: text with command entities, photos or documents with captions,
+ * replies, button presses.
  * One file on purpose: updates, chats, messages and files are one piece of state, as on the real server.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { createOutages, type OutageOptions } from '../../support/outage.js';
 import { parseMultipart } from '../multipart.js';
+import { createFloodGate, type FloodLimits, telegramFloodLimits } from './flood.js';
 
 export interface TgUser {
   id: number;
@@ -81,9 +83,9 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
   const files = new Map<string, { bytes: Buffer; path: string }>();
   const nextId = new Map<number, number>();
   const floods = new Map<number, number>(); // chat → flooded until (ms)
-  /** Telegram's group flood limit, when a test asks for it: calls per chat in the last minute. */
-  let groupPerMinute: number | undefined;
-  const groupCalls = new Map<number, number[]>();
+  /** Telegram's flood limits, those a test asked for. */
+  const floodLimits: FloodLimits = {};
+  const floodGate = createFloodGate(floodLimits);
   const failures: Array<{ method: string; status: number; description: string; retryAfter?: number }> = [];
   let updateId = 1;
   let confirmed = 0;
@@ -200,15 +202,9 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
       call.status = 0;
       return;
     }
-    if (chatId !== undefined && chatId < 0 && groupPerMinute !== undefined) {
-      const recent = (groupCalls.get(chatId) ?? []).filter((t) => t > now() - 60_000);
-      groupCalls.set(chatId, recent);
-      if (recent.length >= groupPerMinute) {
-        const retryAfter = Math.max(1, Math.ceil(((recent[0] as number) + 60_000 - now()) / 1000));
-        return fail(429, `Too Many Requests: retry after ${retryAfter}`, { parameters: { retry_after: retryAfter } });
-      }
-      recent.push(now());
-    }
+    const overLimit = chatId === undefined ? undefined : floodGate.admit(chatId, now());
+    if (overLimit !== undefined)
+      return fail(429, `Too Many Requests: retry after ${overLimit}`, { parameters: { retry_after: overLimit } });
     if (chatId !== undefined) {
       const until = floods.get(chatId) ?? 0;
       if (until > now()) {
@@ -533,7 +529,15 @@ export async function startFakeTelegram(opts: { token: string; botUsername?: str
      * answers 429 with retry_after (recorded like any 429).
      */
     enforceGroupLimit(perMinute = 20) {
-      groupPerMinute = perMinute;
+      floodLimits.groupPerMinute = perMinute;
+    },
+    /**
+     * Enforces Telegram's flood limits from now on (default: all of them, as docs/platforms.md gives them): per chat
+     * a burst then about one a second, 20 a minute per group, about 30 a second in all. A call over one answers 429
+     * with retry_after (recorded like any 429).
+     */
+    enforceFloodLimits(limits: FloodLimits = telegramFloodLimits) {
+      Object.assign(floodLimits, limits);
     },
     /** Every call to this chat answers 429 with retry_after until `seconds` have passed. */
     flood(chatId: number, seconds: number) {
