@@ -66,8 +66,6 @@ export function createJobPages({ db }: { db: Db }) {
   });
 
   return {
-    /** A user's live jobs and favourites (soft-deleted ones excluded). */
-    totals,
     /** Page `page` (0-based) of a user's jobs, newest first; `starred`: their favourites, most recently starred first. */
     page: (owner: Owner, page: number, size: number, starred = false) => read(owner, page, size, starred),
   };
