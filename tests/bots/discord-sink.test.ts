@@ -6,6 +6,7 @@ import { REST } from 'discord.js';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiscordSink } from '../../src/bots/discord/sink.js';
+import { createSendScheduler, type SendScheduler } from '../../src/bots/send-scheduler.js';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/server.js';
 import { memoryLogger } from '../support/logger.js';
 
@@ -71,7 +72,7 @@ describe('Discord progress with a live preview, and the ping after a long job', 
   const userId = '300000000000000001';
 
   /** A deferred slash command, as the frontend leaves it before the first progress edit. */
-  async function deferred() {
+  async function deferred(scheduler?: SendScheduler) {
     dc = await startFakeDiscord({ token: TOKEN });
     const rest = new REST({ api: dc.apiUrl }).setToken(TOKEN);
     const user = { id: userId, username: 'alice', discriminator: '0', avatar: null };
@@ -90,6 +91,7 @@ describe('Discord progress with a live preview, and the ping after a long job', 
       handoverMs: 780_000,
       rolloverMs: 3_300_000,
       logger: memoryLogger().logger,
+      scheduler,
     });
     const dir = mkdtempSync(path.join(tmpdir(), 'dc-'));
     const frame = (n: number) => {
@@ -99,7 +101,7 @@ describe('Discord progress with a live preview, and the ping after a long job', 
         .toFile(p)
         .then(() => p);
     };
-    return { sink, token, frame };
+    return { sink, token, frame, dir };
   }
   const progress = (text: string, previewPath?: string) => ({
     jobId: 'abcdef01-0000-4000-8000-000000000001',
@@ -123,6 +125,61 @@ describe('Discord progress with a live preview, and the ping after a long job', 
     expect(msg?.content).toBe('Generating 70%');
     expect(msg?.attachments.map((a) => a.filename)).toEqual(['preview.jpg']);
     expect(msg?.attachments.map((a) => a.id)).toEqual(afterSecond);
+  });
+
+  it('waits its grace under “thinking…” only while it has an interaction to edit', async () => {
+    const { sink } = await deferred();
+    expect(sink.graceMs).toBe(1000);
+    const rest = new REST({ api: dc.apiUrl }).setToken(TOKEN);
+    const restored = createDiscordSink({
+      rest,
+      appId: dc.appId,
+      tokenCreatedAt: 0,
+      channelId,
+      userId,
+      locale: 'en',
+      uploadCap: 10 * 1024 * 1024,
+      canPost: true,
+      handoverMs: 780_000,
+      rolloverMs: 3_300_000,
+      logger: memoryLogger().logger,
+    });
+    expect(restored.graceMs).toBe(0); // after a restart: a channel message to edit at once
+  });
+
+  it('takes a turn in the channel’s budget for every call: a result of 11 pictures, an edit and a followup, takes two', async () => {
+    const real = createSendScheduler({ budgetOf: () => ({ window: { limit: 5, ms: 5_000 }, reserve: 1 }) });
+    const lanes: string[] = [];
+    const scheduler: SendScheduler = {
+      ...real,
+      acquire: (chat, lane, opts) => (lanes.push(lane), real.acquire(chat, lane, opts)),
+    };
+    const { sink, token, dir } = await deferred(scheduler);
+    const files = await Promise.all(
+      Array.from({ length: 11 }, async (_, i) => {
+        const p = path.join(dir, `0${i}.png`);
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } })
+          .png()
+          .toFile(p);
+        return { path: `0${i}.png`, absolutePath: p, kind: 'image' as const, mime: 'image/png', bytes: 1, node: 's' };
+      }),
+    );
+    await sink.showResult({
+      jobId: 'abcdef01-0000-4000-8000-000000000001',
+      shortId: 'abcdef01',
+      locale: 'en',
+      workflow: 'imagine',
+      params: { prompt: 'foxes' },
+      files,
+      durationMs: 4000,
+      text: 'Done',
+    });
+    expect(dc.original(token)?.attachments).toHaveLength(10);
+    expect(dc.calls.filter((c) => c.path.startsWith('/webhooks/') && c.method !== 'GET').map((c) => c.method)).toEqual([
+      'PATCH',
+      'POST',
+    ]);
+    expect(lanes).toEqual(['final', 'final']);
   });
 
   it('pings a long job’s user in the channel, mentioning only them, when the result was an edit', async () => {

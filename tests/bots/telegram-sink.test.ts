@@ -140,6 +140,35 @@ describe('Telegram progress message with a live preview', () => {
     expect(tg.botMessages(42).map((m) => m.text)).toEqual(['Generating 40%']);
   });
 
+  it('a new job waits its grace under “sending a photo…”; its photo alone answers a job done by then', async () => {
+    const { frame, sinkAt, command, api } = await setup();
+    const sink = sinkAt();
+    expect(sink.graceMs).toBe(1000);
+    expect(sinkAt(7).graceMs).toBe(0); // a message kept over a restart is edited at once
+    await sink.showActivity?.();
+    await sink.showResult({
+      jobId: 'abcdef01-0000-4000-8000-000000000001',
+      shortId: 'abcdef01',
+      locale: 'en',
+      workflow: 'imagine',
+      params: { prompt: 'a fox', seed: 7 },
+      files: [{ path: 'p.jpg', absolutePath: frame, kind: 'image', mime: 'image/jpeg', bytes: 1, node: 'save' }],
+      durationMs: 400,
+      text: 'Done',
+    });
+    expect(tg.calls.map((c) => `${c.method} ${c.params.action ?? ''} ${c.status}`)).toEqual([
+      'sendChatAction upload_photo 200',
+      'sendPhoto  200',
+    ]);
+    const [msg] = tg.botMessages(42);
+    expect(msg?.reply_to_message?.message_id).toBe(command.message_id);
+    expect(msg?.caption).toMatch(/^a fox\nseed 7/);
+    // In a group the chat action would spend one of the 20 sends a minute every member's jobs share.
+    const group = createTelegramSink({ api, chatId: -100777, locale: 'en', logger: memoryLogger().logger });
+    await group.showActivity?.();
+    expect(tg.calls).toHaveLength(2);
+  });
+
   it('pings the user with a reply to the command when a long job ends, besides the edit', async () => {
     const { sinkAt, command } = await setup();
     const sink = sinkAt();

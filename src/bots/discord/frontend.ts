@@ -9,7 +9,7 @@ import { route } from './interactions.js';
 import { createDiscordContext, type RepliableInteraction } from './context.js';
 import { deployCommands } from './deploy.js';
 import { countDiscordCalls } from './metrics.js';
-import { createSendScheduler, discordBudget } from '../send-scheduler.js';
+import { type ChatBudget, createSendScheduler } from '../send-scheduler.js';
 import { createDiscordSink } from './sink.js';
 import { buildSlashCommands } from './slash.js';
 
@@ -35,6 +35,13 @@ export interface DiscordFrontendDeps {
   /** Download links for results too large for the chat (when PUBLIC_URL is set). */
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
 }
+
+/**
+ * Discord's observed channel limit, about 5 message creates or edits per 5 s (docs/platforms.md §1.4, unverified),
+ * one of them left to results. Interaction webhooks have buckets of their own, but a channel's jobs share this one
+ * budget: discord.js would queue and wait out 429s, serving stale edits first.
+ */
+export const discordBudget = (): ChatBudget => ({ window: { limit: 5, ms: 5_000 }, reserve: 1 });
 
 const pick = <T, K extends keyof T>(o: T, ...keys: K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 

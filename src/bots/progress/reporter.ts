@@ -3,7 +3,8 @@ import type { ProgressLane, ProgressSink, ProgressView, SendSlot } from './sink.
 
 /**
  * Owns the freshness of one progress message:
- * - the first update goes out at once, later ones at most one per interval (the latest state wins);
+ * - the first update goes out at once, or after the sink's grace (`graceMs`, with `showActivity` meanwhile) so that a
+ *   job done by then shows only its result; later ones at most one per interval (the latest state wins);
  * - when nothing was sent for heartbeatMs, a heartbeat render ("still working · 3:41") goes out, so a silent model
  *   load or VAE decode never looks dead;
  * - a new preview picture rides along at most once per previewIntervalMs, and only when the frame changed; in
@@ -12,8 +13,10 @@ import type { ProgressLane, ProgressSink, ProgressView, SendSlot } from './sink.
  *   400 "message is not modified", and every edit spends the chat's rate budget); after a heartbeat, the same state
  *   again is not news either;
  * - never two sink calls in flight. When the sink shares a budget with other messages (`slot`), the reporter first
- *   waits for its turn and renders only then, so a late turn shows the newest state; a heartbeat's turn is given up
- *   as soon as real progress arrives, which asks again in the progress lane;
+ *   waits for its turn and renders only then, so a late turn shows the newest state. It asks in the lane of what the
+ *   message lacks: a change of phase (nothing shown yet, or queued → running) in `started`/`queued`, ahead of other
+ *   jobs' percentages; otherwise `progress`, or `heartbeat` for a tick. A wait in a lower lane is given up and asked
+ *   again higher as soon as real progress or a change of phase arrives;
  * - the final state is always delivered: a turn still waited for is given up at once, an edit already under way
  *   is awaited; no progress (and no picture) goes out after it.
  */
@@ -67,11 +70,15 @@ interface Shown {
   seq?: number;
   previewAt: number;
   previewWaiting: boolean;
+  /** The phase the message shows (undefined: nothing yet), so that a change of phase asks in its own lane. */
+  running?: boolean;
+  /** No first message before this: the sink's grace. */
+  notBefore?: number;
 }
 
 /** What is due at `t`: a progress edit, a heartbeat, or nothing before `at`. */
 function dueAt(s: Shown, t: number, hasNew: boolean, c: Timing): { lane?: ProgressLane; at: number } {
-  const editAt = s.sentAt + c.intervalMs;
+  const editAt = Math.max(s.sentAt + c.intervalMs, s.notBefore ?? -Infinity);
   const pictureAt = s.previewWaiting ? Math.max(editAt, s.previewAt + c.previewMs) : Infinity;
   const heartbeatAt = Math.max(editAt, s.beatAt + c.heartbeatMs);
   if ((hasNew && t >= editAt) || t >= pictureAt) return { lane: 'progress', at: t };
@@ -94,9 +101,24 @@ function pick(s: Shown, render: (heartbeat: boolean) => ProgressView, t: number,
   let view = stateKey !== s.stateKey || pictureNow ? plain : isHeartbeatDue ? render(true) : undefined;
   if (view && !pictureNow) view = withoutPreview(view);
   if (!view || (!pictureNow && keyOf(view) === s.key)) return undefined;
-  Object.assign(s, { key: keyOf(view), stateKey, sentAt: t, beatAt: t });
+  Object.assign(s, { key: keyOf(view), stateKey, sentAt: t, beatAt: t, running: view.isRunning });
   if (pictureNow) Object.assign(s, { seq: plain.previewSeq, previewAt: t });
   return view;
+}
+
+/** The lane of a change of phase the message does not show yet; undefined when it shows the right phase. */
+function phaseLane(render: ((heartbeat: boolean) => ProgressView) | undefined, s: Shown): ProgressLane | undefined {
+  const isRunning = render?.(false).isRunning;
+  if (isRunning === undefined || isRunning === s.running) return undefined;
+  return isRunning ? 'started' : 'queued';
+}
+
+/** The first update starts the sink's grace: its first message waits, with a sign of life meanwhile. */
+function startGrace(deps: ReporterDeps, s: Shown, t: number) {
+  const graceMs = deps.sink.graceMs ?? 0;
+  if (graceMs <= 0) return;
+  s.notBefore = t + graceMs;
+  deps.sink.showActivity?.().catch((err) => deps.logger.debug({ err }, 'could not show activity'));
 }
 
 /** Waits for the sink's turn (at once without a shared budget); `hold` lets the reporter give up the wait. */
@@ -151,7 +173,7 @@ export function createProgressReporter(deps: ReporterDeps): ProgressReporter {
   function tick() {
     if (done || !render || inFlight) return;
     const due = dueAt(shown, now(), hasNew, timing);
-    if (due.lane) send(due.lane);
+    if (due.lane) send(phaseLane(render, shown) ?? due.lane);
     else alarm.at(due.at);
   }
 
@@ -188,10 +210,13 @@ export function createProgressReporter(deps: ReporterDeps): ProgressReporter {
   return {
     update(next) {
       if (done) return;
+      if (!render) startGrace(deps, shown, now());
       render = next;
       hasNew = true;
-      // Real progress outranks a heartbeat still waiting for its turn: ask again in the progress lane.
-      if (waiting?.lane === 'heartbeat') waiting.abort.abort();
+      // Real progress outranks a heartbeat still waiting for its turn, and a change of phase outranks percentages:
+      // ask again in the higher lane.
+      const lane = waiting && phaseLane(render, shown);
+      if (waiting?.lane === 'heartbeat' || (lane && waiting?.lane !== lane)) waiting?.abort.abort();
       if (!inFlight) {
         alarm.clear();
         tick();

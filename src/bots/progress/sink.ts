@@ -18,10 +18,21 @@ export interface ProgressSink {
   slot?(lane: ProgressLane, signal: AbortSignal): Promise<SendSlot | undefined>;
   /** False when new preview pictures are of no use to this sink (the terminal): views then never carry one. */
   readonly showsPreviews?: boolean;
+  /**
+   * Optional: how long the job's first message waits, so that a job done by then shows only its result (one send
+   * instead of two or three). The platform shows some activity meanwhile (`showActivity`, or Discord's "thinking…").
+   */
+  readonly graceMs?: number;
+  /** Optional: a sign of life while the first message waits for its grace (Telegram: "sending a photo…"). */
+  showActivity?(): Promise<void>;
 }
 
-/** Real progress goes before heartbeats ("still working"), which go only when the budget has room to spare. */
-export type ProgressLane = 'progress' | 'heartbeat';
+/**
+ * What a turn is for, most urgent first: a job running while its message does not say so yet (`started`), a queued
+ * job's first message (`queued`), newer percentages and previews (`progress`), "still working" ticks (`heartbeat`),
+ * which go only when the budget has room to spare.
+ */
+export type ProgressLane = 'started' | 'queued' | 'progress' | 'heartbeat';
 
 /** A granted turn: `run` makes the sink call that spends it, `release` hands it back unused. */
 export interface SendSlot {

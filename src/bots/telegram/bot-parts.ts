@@ -36,15 +36,12 @@ export async function listen(
 }
 
 /** The job id is known once the first view arrives; the sink's message id is then recorded for restarts. */
-export function tellingJobId(
-  s: ProgressSink & { slot?: ProgressSink['slot'] },
-  tracked: { id?: string },
-): ProgressSink {
+export function tellingJobId(s: ProgressSink, tracked: { id?: string }): ProgressSink {
   return {
+    ...s,
     showProgress: (v) => ((tracked.id = v.jobId), s.showProgress(v)),
     showResult: (v) => ((tracked.id = v.jobId), s.showResult(v)),
     showFailure: (v) => ((tracked.id = v.jobId), s.showFailure(v)),
-    slot: s.slot,
   };
 }
 

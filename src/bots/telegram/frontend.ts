@@ -11,10 +11,11 @@ import type { Metrics } from '../../ops/metrics.js';
 import type { Dispatcher } from '../dispatch.js';
 import { createTelegramContext, downloadTelegramFile } from './context.js';
 import { registerMenus } from './menu.js';
-import { createSendScheduler, telegramBudget } from '../send-scheduler.js';
+import { createSendScheduler } from '../send-scheduler.js';
 import { createTelegramSink } from './sink.js';
 import { createWebhookReceiver, type WebhookOptions } from './webhook.js';
 import { layerApi, listen, onMessage, tellingJobId, trackLastUpdate } from './bot-parts.js';
+import { telegramBudget, telegramGlobalBudget } from './scheduled-api.js';
 
 /**
  * The Telegram frontend: updates in, the dispatcher does the rest. What stays here is Telegram's own: the API client
@@ -49,7 +50,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
   const log = deps.logger.child({ platform: 'telegram' });
   const client = deps.apiRoot ? { apiRoot: deps.apiRoot } : undefined;
   const bot = new Bot(deps.token, { botInfo: deps.botInfo, client });
-  const scheduler = createSendScheduler({ budgetOf: telegramBudget, global: { limit: 30, windowMs: 1000 } });
+  const scheduler = createSendScheduler({ budgetOf: telegramBudget, global: telegramGlobalBudget });
   layerApi(bot, scheduler, deps.metrics);
   // Updates run concurrently across chats (the runner) and in order within a chat, so one slow download or gallery
   // render never holds up other chats. The highest update id started is confirmed to Telegram on stop.

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Transformer } from 'grammy';
-import type { SendGrant, SendLane, SendScheduler } from '../send-scheduler.js';
+import type { ChatBudget, SendGrant, SendLane, SendScheduler } from '../send-scheduler.js';
 
 /**
  * Every Bot API call addressed to a chat waits for a slot in that chat's budget (`send-scheduler.ts`), so nothing
@@ -47,3 +47,16 @@ export function scheduledCalls(scheduler: SendScheduler): Transformer {
     }
   };
 }
+
+/**
+ * Telegram's flood limits (docs/platforms.md §2.4): about one message a second in a chat, short bursts tolerated —
+ * a private chat gets a burst of 3, then one a second; a group no burst (one a second) and 20 a minute, of which
+ * progress leaves one free for a result (one per running job when more). Private chats have positive ids.
+ */
+export const telegramBudget = (chatId: string): ChatBudget =>
+  /^\d+$/.test(chatId)
+    ? { bucket: { burst: 3, everyMs: 1_000 }, reserve: 0 }
+    : { bucket: { burst: 1, everyMs: 1_000 }, window: { limit: 20, ms: 60_000 }, reserve: 1 };
+
+/** The cap over all chats together: about 30 messages a second (docs/platforms.md §2.4). */
+export const telegramGlobalBudget = { limit: 30, windowMs: 1_000 };

@@ -163,6 +163,8 @@ describe('progress reporter', () => {
   });
 });
 
+const queuedView = (text: string): ProgressView => ({ ...view(text), isRunning: false });
+
 const framed = (text: string, seq?: number): ProgressView => ({
   ...view(text),
   ...(seq === undefined ? {} : { previewPath: '/storage/outputs/j/preview.jpg', previewSeq: seq }),
@@ -276,7 +278,8 @@ describe('progress reporter: preview pictures and shared budgets', () => {
       await vi.advanceTimersByTimeAsync(4000);
     }
     expect(s.sent).toEqual([]);
-    expect(s.asked).toEqual(['progress']); // one request for the message, however many states came meanwhile
+    // One request for the message, however many states came meanwhile; the first message is a change of state.
+    expect(s.asked).toEqual(['started']);
     await s.giveTurn();
     expect(s.sent).toEqual(['60%']);
   });
@@ -288,10 +291,10 @@ describe('progress reporter: preview pictures and shared budgets', () => {
     await vi.advanceTimersByTimeAsync(0);
     await s.giveTurn();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(s.asked).toEqual(['progress', 'heartbeat']);
+    expect(s.asked).toEqual(['started', 'heartbeat']);
     r.update(() => view('sampling 10%'));
     await vi.advanceTimersByTimeAsync(0);
-    expect(s.asked).toEqual(['progress', 'heartbeat', 'progress']);
+    expect(s.asked).toEqual(['started', 'heartbeat', 'progress']);
     await s.giveTurn();
     expect(s.sent).toEqual(['loading', 'sampling 10%']);
   });
@@ -308,6 +311,63 @@ describe('progress reporter: preview pictures and shared budgets', () => {
     await s.giveTurn();
     expect(s.sent).toEqual(['a']);
     expect(s.released()).toBe(1);
+  });
+
+  it('asks for a change of phase in its own lane: the first message, then the start, ahead of percentages', async () => {
+    const s = gatedSink({ gated: true });
+    const r = createProgressReporter({ sink: s.sink, intervalMs: 1000, heartbeatMs: 60_000, logger });
+    r.update(() => queuedView('Queued #2'));
+    await vi.advanceTimersByTimeAsync(0);
+    await s.giveTurn();
+    await vi.advanceTimersByTimeAsync(1000);
+    r.update(() => queuedView('Queued #1'));
+    await vi.advanceTimersByTimeAsync(0);
+    await s.giveTurn();
+    await vi.advanceTimersByTimeAsync(1000);
+    r.update(() => view('Generating 5%'));
+    await vi.advanceTimersByTimeAsync(0);
+    await s.giveTurn();
+    await vi.advanceTimersByTimeAsync(1000);
+    r.update(() => view('Generating 40%'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(s.asked).toEqual(['queued', 'progress', 'started', 'progress']);
+    expect(s.sent).toEqual(['Queued #2', 'Queued #1', 'Generating 5%']);
+  });
+
+  it('never lets a pending start wait behind percentages: a queued message’s turn is asked again as started', async () => {
+    const s = gatedSink({ gated: true });
+    const r = createProgressReporter({ sink: s.sink, intervalMs: 1000, heartbeatMs: 60_000, logger });
+    r.update(() => queuedView('Queued #3'));
+    await vi.advanceTimersByTimeAsync(0);
+    await s.giveTurn();
+    await vi.advanceTimersByTimeAsync(1000);
+    r.update(() => queuedView('Queued #2'));
+    await vi.advanceTimersByTimeAsync(0);
+    r.update(() => view('Generating 10%')); // the job starts while its position update still waits
+    await vi.advanceTimersByTimeAsync(0);
+    expect(s.asked).toEqual(['queued', 'progress', 'started']);
+    await s.giveTurn();
+    expect(s.sent).toEqual(['Queued #3', 'Generating 10%']);
+  });
+
+  it('holds the first message for the sink’s grace with a sign of life; a job done by then shows only its result', async () => {
+    const s = gatedSink();
+    let activity = 0;
+    const sink: ProgressSink = { ...s.sink, graceMs: 1000, showActivity: async () => void (activity += 1) };
+    const quick = createProgressReporter({ sink, intervalMs: 500, heartbeatMs: 60_000, logger });
+    quick.update(() => queuedView('Queued'));
+    quick.update(() => view('Generating 50%'));
+    await vi.advanceTimersByTimeAsync(900);
+    await quick.finish(() => sink.showResult({} as never));
+    expect(s.sent).toEqual(['RESULT']);
+    expect(activity).toBe(1);
+
+    const slow = createProgressReporter({ sink, intervalMs: 500, heartbeatMs: 60_000, logger });
+    slow.update(() => queuedView('Queued'));
+    await vi.advanceTimersByTimeAsync(999);
+    slow.update(() => view('Generating 20%'));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(s.sent).toEqual(['RESULT', 'Generating 20%']);
   });
 
   it('delivers the final state at once when progress is still waiting for its turn', async () => {
