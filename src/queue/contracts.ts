@@ -46,6 +46,11 @@ export const progressEventSchema = z.object({
   /** Waiting in ComfyUI's own queue (someone else's prompts ahead). */
   comfyPosition: z.number().int().optional(),
   /**
+   * Handed over early: waiting in its GPU's ComfyUI queue behind that GPU's running job. For the user it is still
+   * queued (next on that GPU); absent once the prompt has started.
+   */
+  queuedOnGpu: z.boolean().optional(),
+  /**
    * ComfyUI cannot be reached at the moment (down or restarting): the job waits for it, or is retried once it is
    * back. Absent once ComfyUI answers again.
    */

@@ -57,6 +57,8 @@ export interface Handover {
   started(): void;
   /** Aborted when the job, handed over early and not started yet, should go back to the queue. */
   withdraw: AbortSignal;
+  /** Taken while another job of this GPU runs: it waits in ComfyUI's queue until `started`. */
+  isEarly: boolean;
 }
 
 interface InFlight {
@@ -97,6 +99,9 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
         model,
         isIdle: inflight.size === 0 && !closing,
         workflows: [...queues.keys()],
+        early: [...inflight.entries()]
+          .filter(([, f]) => f.isEarly && !f.isStarted)
+          .map(([jobId, f]) => ({ jobId, workflow: f.workflow })),
         at: Date.now(),
       })
       .catch((err) => deps.logError(err));
@@ -133,10 +138,14 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
             if (!f || f.isStarted) return;
             f.isStarted = true;
             // The fair clock moves when a job starts on the GPU: an early job waiting in ComfyUI's queue has not.
-            if (f.isEarly) advanceClock(job);
+            if (f.isEarly) {
+              advanceClock(job);
+              void publish();
+            }
             poke();
           },
           withdraw: f?.withdraw.signal ?? new AbortController().signal,
+          isEarly: f?.isEarly ?? false,
         };
         return deps.processor(workflow, job, token ?? '', signal, handover);
       },

@@ -20,6 +20,8 @@ export interface GpuState {
   model?: string;
   isIdle: boolean;
   workflows: string[];
+  /** Jobs handed to this GPU's ComfyUI early that have not started: next on this GPU, still queued for their users. */
+  early?: Array<{ jobId: string; workflow: string }>;
   at: number;
 }
 

@@ -9,6 +9,11 @@ export const CANCEL_EVENT = 'cancel-requested';
 
 export const heartbeatKey = (prefix: string, workerId: string) => `${prefix}:worker:${workerId}`;
 export const heartbeatPattern = (prefix: string) => `${prefix}:worker:*`;
+/**
+ * Worker ids by the time their heartbeat runs out (ms), one sorted set: frontends find the heartbeats there instead
+ * of scanning every key, which grew with the finished jobs BullMQ keeps.
+ */
+export const workersKey = (prefix: string) => `${prefix}:workers`;
 /** Set when a cancel is requested, so a worker that picks the job up a moment later still sees it. */
 export const cancelKey = (prefix: string, jobId: string) => `${prefix}:cancel:${jobId}`;
 

@@ -3,7 +3,15 @@ import type { Redis } from 'ioredis';
 import { generationJobSchema, type GenerationJob, type GenerationResult } from './contracts.js';
 import { createFairShare, fairOrder, peekWaiting } from './fair-share.js';
 import { createGpuTable } from './gpu-picker.js';
-import { CANCEL_EVENT, GENERATE_JOB, cancelKey, generateQueue, heartbeatPattern } from './names.js';
+import {
+  CANCEL_EVENT,
+  GENERATE_JOB,
+  cancelKey,
+  generateQueue,
+  heartbeatKey,
+  heartbeatPattern,
+  workersKey,
+} from './names.js';
 
 export interface WorkerInfo {
   id: string;
@@ -70,14 +78,28 @@ export function createProducer(deps: ProducerDeps): Producer {
   const fair = createFairShare({ redis, prefix, workflows: known });
   const gpus = createGpuTable({ redis, prefix });
 
+  async function scanHeartbeats() {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', heartbeatPattern(prefix), 'COUNT', 100);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    return keys;
+  }
+
   /**
    * One fair order over every queue; a job's position counts the jobs before it whose workflow shares a GPU with
    * its own (an online GPU runs both). With no GPU online, every workflow counts as sharing.
    */
   async function positions(workflows: Iterable<string>) {
     const wanted = new Set(workflows);
-    const order = fairOrder(await peekWaiting(redis, prefix, known));
     const online = await gpus.list();
+    // Jobs handed to a GPU's ComfyUI early come first: they start the moment that GPU's running job ends.
+    const early = online.flatMap((g) => g.early ?? []);
+    const waiting = fairOrder(await peekWaiting(redis, prefix, known));
+    const order = [...early, ...waiting.filter((e) => !early.some((x) => x.jobId === e.jobId))];
     const shares = (a: string, b: string) =>
       a === b || online.length === 0 || online.some((g) => g.workflows.includes(a) && g.workflows.includes(b));
     const out = new Map<string, number>();
@@ -147,13 +169,16 @@ export function createProducer(deps: ProducerDeps): Producer {
     },
 
     async onlineWorkers() {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', heartbeatPattern(prefix), 'COUNT', 100);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
+      // Every job asks (is a worker able to run it?): the registry answers in one round trip and forgets the
+      // workers whose heartbeat ran out. A worker of an earlier version is not in it, so a scan is the fallback.
+      const registry = workersKey(prefix);
+      const [, listed] = (await redis
+        .pipeline()
+        .zremrangebyscore(registry, '-inf', Date.now())
+        .zrange(registry, 0, -1)
+        .exec()) as [unknown, [Error | null, string[]]];
+      if (listed[0]) throw listed[0];
+      const keys = listed[1].length ? listed[1].map((id) => heartbeatKey(prefix, id)) : await scanHeartbeats();
       if (keys.length === 0) return [];
       const values = await redis.mget(keys);
       // The model each one ran last comes from the GPU table (warm-model routing), matched by ComfyUI.

@@ -200,11 +200,14 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     let comfyPosition: number | undefined;
     // After an attempt that could not reach ComfyUI, keep saying so (not "starting") until ComfyUI answers.
     let isWaitingForComfy = job.attemptsMade > 0 && decodeFailure(job.failedReason).kind === 'unavailable';
+    // Handed over early: still queued for the user until the prompt starts (behind this GPU's running job).
+    let isQueuedOnGpu = handover.isEarly;
     const base = () => ({
       comfyUrl: deps.client.baseUrl,
       startedAt,
       ...preview,
       ...(isWaitingForComfy ? { waitingForComfy: true } : {}),
+      ...(isQueuedOnGpu ? { queuedOnGpu: true } : {}),
     });
     report({ ...base(), percent: 0 }, true);
 
@@ -235,6 +238,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       if (e.kind === 'pending') comfyPosition = e.position;
       if (e.kind === 'started') {
         comfyPosition = undefined;
+        isQueuedOnGpu = false;
         handover.started();
       }
       tracker.apply(e);

@@ -208,14 +208,19 @@ export function createFollower(deps: FollowerDeps) {
       return true;
     };
     unwatch = deps.events.watch(record.id, {
-      active() {
-        deps.repo.markRunning(record.id);
-        if (toRunning()) push();
-      },
+      // Taken by a worker; the worker's first progress event (sent at once) says whether it runs or, handed over
+      // early, still waits behind its GPU's running job, which for the user is "next up".
       progress(data) {
         const p = progressEventSchema.safeParse(data);
         if (!p.success) return;
         const e = p.data;
+        if (e.queuedOnGpu) {
+          if (state.phase === 'queued' && state.position !== 0) {
+            state = { phase: 'queued', position: 0 };
+            push();
+          }
+          return;
+        }
         if (state.phase === 'queued')
           deps.repo.markRunning(record.id, { comfyUrl: e.comfyUrl, promptId: record.id, at: e.startedAt });
         toRunning();
@@ -268,6 +273,14 @@ export function createFollower(deps: FollowerDeps) {
      */
     async suspendAll(view: (record: JobRecord, locale: Locale) => ProgressView) {
       await Promise.all([...following.values()].map((f) => f.suspend(view(f.record, f.locale))));
+    },
+    /** Resolves when a followed job has ended (delivered or failed), or after `ms`, whichever comes first. */
+    async settled(jobId: string, ms: number): Promise<void> {
+      const f = following.get(jobId);
+      if (!f) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([f.done.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+      clearTimeout(timer);
     },
     /** Ends a followed job now (a cancel while queued); false when this process does not follow it. */
     async end(jobId: string, outcome: Outcome): Promise<boolean> {

@@ -15,6 +15,9 @@ import { createFollower } from './follower.js';
 import { createPositionPoller } from './positions.js';
 import { createRedelivery } from './redelivery.js';
 
+/** How long a cancel's answer waits for a job a worker holds to end (see cancel). */
+const CANCEL_SETTLE_MS = 3000;
+
 /**
  * The job lifecycle as every frontend sees it, written once: history row → enqueue → follow → deliver once.
  * Frontends only supply a ProgressSink; the follower and the position poller do the watching.
@@ -132,6 +135,9 @@ export function createJobTracker(deps: JobTrackerDeps) {
       const cancelled: Outcome = { ok: false, failure: { kind: 'cancelled', message: 'cancelled while queued' } };
       if (!(await follower.end(record.id, cancelled))) recordOutcome(deps.repo, record, cancelled);
     }
+    // A job a worker holds ends through that worker: at once when it still waits in ComfyUI's queue (handed over
+    // early), after the interrupt when it runs. The answer waits a moment so that what it shows is the outcome.
+    if (outcome === 'signalled') await follower.settled(record.id, CANCEL_SETTLE_MS);
     log.info({ jobId: record.id, outcome }, 'cancel requested');
     return { record, outcome };
   }
