@@ -254,14 +254,19 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
   const canTake = () =>
     inflight.size === 0 || (handOverEarly && inflight.size === 1 && [...inflight.values()].every((f) => f.isStarted));
 
+  /** Another GPU is free for this workflow: a job is better started there now than handed over early here. */
+  async function idleElsewhere(workflow: string) {
+    const others = await table.list().catch(() => []);
+    return others.some((g) => g.id !== id && g.isIdle && g.workflows.includes(workflow));
+  }
+
   /** The early job goes back when a waiting job comes before it in fair order and no idle GPU will take that one. */
   async function reconsiderEarly() {
     const early = [...inflight.values()].find((f) => f.isEarly && !f.isStarted && !f.withdraw.signal.aborted);
     if (!early || inflight.size < 2) return;
     const head = fairOrder(await peekWaiting(redis, prefix, [...queues.keys()]))[0];
     if (!head || !comesBefore(head, early.entry)) return;
-    const others = (await table.list()).filter((g) => g.id !== id);
-    if (others.some((g) => g.isIdle && g.workflows.includes(head.workflow))) return;
+    if (await idleElsewhere(head.workflow)) return;
     log.info({ jobId: early.entry.jobId, overtakenBy: head.jobId }, 'withdrawing a job handed over early');
     early.withdraw.abort();
   }
@@ -280,7 +285,7 @@ export function createGpuConsumer(deps: GpuConsumerDeps) {
       });
       const q = next && queues.get(next.workflow);
       if (closing) break;
-      if (!next || !q) {
+      if (!next || !q || (inflight.size > 0 && (await idleElsewhere(next.workflow)))) {
         await sleep(pollMs);
         continue;
       }

@@ -91,6 +91,28 @@ describe('a GPU keeping ComfyUI busy', () => {
     expect(lines.some((l) => l.msg === 'withdrawing a job handed over early')).toBe(true);
   });
 
+  it('leaves a new job to an idle GPU rather than handing it over early to a busy one', async () => {
+    const { comfy: one, pipeline, submit } = await start();
+    const two = await startFakeComfy({ models: fakeModels, defaultStepDelayMs: 2 });
+    try {
+      await pipeline.startWorker(two.url);
+      one.script({ holdAt: 'sampler' });
+      two.script({ holdAt: 'sampler' });
+      const first = await submit('a fox');
+      await until(() => one.isHolding() || two.isHolding(), 'the first prompt to run');
+      const second = await submit('a hare');
+      await until(() => one.isHolding() && two.isHolding(), 'both GPUs running');
+      expect([one.runningId(), two.runningId()].sort()).toEqual([first.jobId, second.jobId].sort());
+      expect([...one.pendingIds(), ...two.pendingIds()]).toEqual([]);
+      one.release();
+      two.release();
+      await Promise.all([first.done, second.done]);
+    } finally {
+      await pipeline.close();
+      await two.close();
+    }
+  });
+
   it('cancels a job handed over early by deleting it from ComfyUI’s queue, leaving the running one alone', async () => {
     const { comfy, pipeline, submit } = await start();
     comfy.script({ holdAt: 'sampler' });
