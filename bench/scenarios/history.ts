@@ -150,7 +150,11 @@ const scenario: Scenario = {
             galleryPage(repo, owner, c.deep);
           },
         },
-        { name: `${who} next`, owner, run: (_r, c) => galleryPage(repo, owner, c.deep + 1) },
+        {
+          name: `${who} next`,
+          owner,
+          run: (_r, c) => galleryPage(repo, owner, Math.min(c.deep + 1, pagesOf(owner) - 1)),
+        },
         {
           name: `${who} starred`,
           owner,
