@@ -48,9 +48,13 @@ describe('chaos: the external Redis dies mid-queue and comes back', () => {
     const running = await stack.submit(0);
     const waiting = [await stack.submit(1), await stack.submit(2), await stack.submit(3)];
     await until(() => comfy?.isHolding(), 'the first job to run on ComfyUI');
-    // The next job is handed to ComfyUI while the first runs (its queue one deep); two wait in ours.
+    // The next job is handed to ComfyUI while the first runs (its queue one deep): next up; two wait in our queue.
     await until(() => comfy?.pendingIds().includes(waiting[0] as string), 'the next job in ComfyUI’s queue');
-    expect((await stack.producer.positions(['imagine'])).size).toBe(2);
+    await until(
+      async () => (await stack.producer.positions(['imagine'])).get(waiting[0] as string) === 0,
+      'the job handed over early to count as next',
+    );
+    expect([...(await stack.producer.positions(['imagine'])).values()]).toEqual([0, 1, 2]);
 
     await redis.kill();
     // The running prompt finishes on ComfyUI while Redis is away: its completion must wait and still land.

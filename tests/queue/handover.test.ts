@@ -111,7 +111,7 @@ describe('a GPU keeping ComfyUI busy', () => {
       await pipeline.close();
       await two.close();
     }
-  });
+  }, 60_000);
 
   it('cancels a job handed over early by deleting it from ComfyUI’s queue, leaving the running one alone', async () => {
     const { comfy, pipeline, submit } = await start();
