@@ -13,7 +13,9 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:22-bookworm-slim
 # HTTP_HOST: a container's loopback is its own; 0.0.0.0 lets healthchecks, Prometheus and a proxy reach the server.
-ENV NODE_ENV=production STORAGE_DIR=/data HTTP_HOST=0.0.0.0
+# NODE_COMPILE_CACHE (Node ≥ 22.1): V8 keeps the compiled code of the modules on disk, so a restart of the same
+# container compiles less (start-up is mostly loading modules); a folder it cannot write only turns the cache off.
+ENV NODE_ENV=production STORAGE_DIR=/data HTTP_HOST=0.0.0.0 NODE_COMPILE_CACHE=/tmp/node-compile-cache
 # Fonts: the numbers and labels on contact sheets and result grids are SVG text that sharp's librsvg draws with
 # fonts found through fontconfig. The slim image has none, and without them the numbers come out blank.
 RUN apt-get update && apt-get install -y --no-install-recommends fontconfig fonts-dejavu-core \
