@@ -588,8 +588,12 @@ export async function startFakeComfy(opts: FakeComfyOptions = {}) {
         }
         if (SAMPLERS.test(cls)) {
           const steps = Number(item.prompt[id]?.inputs?.steps ?? 20);
+          // Steps end on a fixed schedule from the sampler's start (as a GPU's work does), so timer lateness on a
+          // busy machine does not add up over the steps.
+          const stepMs = script.stepDelayMs ?? opts.defaultStepDelayMs ?? 2;
+          const samplerStart = Date.now();
           for (let k = 1; k <= steps; k++) {
-            await delay(script.stepDelayMs ?? opts.defaultStepDelayMs ?? 2);
+            await delay(Math.max(0, samplerStart + k * stepMs - Date.now()));
             if (interruptFlag) return interrupted(id);
             if (script.previews) {
               const jpeg = await previewFrame(k);
