@@ -157,9 +157,12 @@ export function createProducer(deps: ProducerDeps): Producer {
     },
 
     async state(jobId, workflow) {
-      const job = await of(workflow).queue.getJob(jobId);
+      const { queue } = of(workflow);
+      // The state before the job's fields: a job that finishes between the two reads is then seen as still running,
+      // not as completed without its result (which the follower took for a malformed result and failed the job).
+      const state = await queue.getJobState(jobId);
+      const job = state === 'unknown' ? undefined : await queue.getJob(jobId);
       if (!job) return undefined;
-      const state = await job.getState();
       return {
         // Waiting its fair turn is waiting: callers need not know BullMQ keeps it in a sorted set.
         state: state === 'prioritized' ? 'waiting' : state,
