@@ -108,13 +108,6 @@ export function createDispatcher(deps: DispatcherDeps) {
       });
     },
 
-    /** Parses a command's typed options without running it (the terminal refuses bad usage before starting). */
-    check(name: string, input: CommandInput) {
-      const def = commands.get(name);
-      if (!def) throw new UserError('error.unknown_workflow', { name });
-      parseOptions(def.options, 'text' in input ? parseArgs(def, input.text) : input.values, deps.maxPromptChars);
-    },
-
     action(data: string | Action, platformCtx: CommandContext, answer?: string) {
       const ctx = personal(platformCtx);
       return guarded(ctx, { action: typeof data === 'string' ? data : data.kind }, async () => {

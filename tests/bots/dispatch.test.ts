@@ -186,13 +186,6 @@ describe('commands through the dispatcher', () => {
     await expect(d.command('boom', { text: '' }, c.ctx)).resolves.toBeUndefined();
     expect(lines.map((l) => l.msg)).toEqual(['refused', 'could not send the error']);
   });
-
-  it('checks typed usage without running the command', () => {
-    const d = dispatcherFor(strictCommandDeps());
-    expect(() => d.check('imagine', { text: 'a fox --steps 8' })).not.toThrow();
-    expect(() => d.check('imagine', { text: 'a fox --steps 800' })).toThrow(UserError);
-    expect(() => d.check('nope', { text: '' })).toThrow(UserError);
-  });
 });
 
 describe('actions through the dispatcher', () => {
