@@ -11,6 +11,8 @@
  * - `final`: results, failures and answers to commands; the whole budget;
  * - `started`: a job runs and its message does not say so yet (or it has no message yet);
  * - `queued`: a queued job's first message;
+ * - `notice`: news about something the chat already shows (the ping after a long job's result, which its edit did not
+ *   notify): it can wait for other jobs' changes of state;
  * - `progress`: newer percentages and previews of a message that already shows its job's phase;
  * - `heartbeat`: "still working" ticks; only while twice the reserve is free.
  * `started` goes before `queued` because a running state lasts only as long as the job runs, while a queued job's
@@ -31,7 +33,7 @@
  * 54 s after ComfyUI finished it, queued behind progress edits.
  * Over 300 lines because the buckets, windows, lanes and timers are one piece of state per chat.
  */
-export type SendLane = 'final' | 'started' | 'queued' | 'progress' | 'heartbeat';
+export type SendLane = 'final' | 'started' | 'queued' | 'notice' | 'progress' | 'heartbeat';
 
 export interface ChatBudget {
   /** A token bucket: `burst` sends at once, then one per `everyMs`. */
@@ -124,7 +126,7 @@ const newChat = (budget: ChatBudget): Chat => ({
   timerAt: 0,
 });
 
-const RANK: Record<SendLane, number> = { final: 0, started: 1, queued: 2, progress: 3, heartbeat: 4 };
+const RANK: Record<SendLane, number> = { final: 0, started: 1, queued: 2, notice: 3, progress: 4, heartbeat: 5 };
 const LIVE_MS = 15 * 60_000;
 
 /** The highest lane first; within a lane, the longest waiting. */
@@ -212,7 +214,7 @@ function arm(c: Chat, at: number, now: () => number, fire: () => void) {
 }
 
 function countLanes(queue: Entry[]) {
-  const out: Record<SendLane, number> = { final: 0, started: 0, queued: 0, progress: 0, heartbeat: 0 };
+  const out: Record<SendLane, number> = { final: 0, started: 0, queued: 0, notice: 0, progress: 0, heartbeat: 0 };
   for (const e of queue) out[e.lane] += 1;
   return out;
 }

@@ -102,7 +102,7 @@ describe('per-chat send scheduler', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     // The answer went at once, and took the group's turn: the next edit comes one turn (3.75 s) later.
     expect(log).toEqual(['answer@0', 'old:dropped', 'aborted:dropped', 'new@3750']);
-    expect(s.pending(GROUP)).toEqual({ final: 0, started: 0, queued: 0, progress: 0, heartbeat: 0 });
+    expect(s.pending(GROUP)).toEqual({ final: 0, started: 0, queued: 0, notice: 0, progress: 0, heartbeat: 0 });
   });
 
   it('serves changes of state before percentages: a start first, then queued jobs’ first messages, then edits', async () => {
@@ -115,6 +115,18 @@ describe('per-chat send scheduler', () => {
     void ask(s, GROUP, 'started', log, 'b running', { key: 'b' });
     await vi.advanceTimersByTimeAsync(20_000);
     expect(log).toEqual(['answer@0', 'b running@3750', 'c queued@7500', 'd queued@11250', 'a 40%@15000']);
+  });
+
+  it('lets a ping about a result already shown wait for other jobs’ changes of state, not for percentages', async () => {
+    const s = scheduler();
+    const log: string[] = [];
+    void ask(s, GROUP, 'final', log, 'result');
+    void ask(s, GROUP, 'progress', log, 'a 40%', { key: 'a' });
+    void ask(s, GROUP, 'notice', log, 'ping');
+    void ask(s, GROUP, 'queued', log, 'c queued', { key: 'c' });
+    void ask(s, GROUP, 'started', log, 'b running', { key: 'b' });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(log).toEqual(['result@0', 'b running@3750', 'c queued@7500', 'ping@11250', 'a 40%@15000']);
   });
 
   it('never drops a pending change of state for a percentage: a newer request for the message keeps its lane', async () => {

@@ -335,10 +335,14 @@ async function showResult(m: StatusMessage, view: ResultView) {
   return 'posted';
 }
 
-/** Edits notify nobody: a message that mentions the job's user (and only them), in the channel or as a followup. */
+/**
+ * Edits notify nobody: a message that mentions the job's user (and only them), in the channel or as a followup. The
+ * result is already shown, so in a busy channel it waits for other jobs' changes of state (the `notice` lane).
+ */
 async function ping(m: StatusMessage, jobId: string, text: string) {
   const { deps } = m;
   const body = { content: `<@${deps.userId}> ${text}`, allowed_mentions: { users: [deps.userId] } };
+  m.turn = { lane: 'notice' };
   try {
     const token = m.token;
     if (deps.canPost) await postChannel(m, body, undefined, `${jobId}:ping`);
@@ -346,6 +350,8 @@ async function ping(m: StatusMessage, jobId: string, text: string) {
       await call(m, () => deps.rest.post(Routes.webhook(deps.appId, token), { body, auth: false }));
   } catch (err) {
     deps.logger.warn({ err }, 'could not send the ping');
+  } finally {
+    m.turn = { lane: 'final' };
   }
 }
 

@@ -3,6 +3,7 @@ import { telegramLimits } from '../../images/limits.js';
 import { previewJpeg } from '../../images/preview.js';
 import type { Logger } from '../../logger.js';
 import type { ProgressView } from '../progress/sink.js';
+import { inLane } from './scheduled-api.js';
 import type { TelegramSinkDeps } from './sink.js';
 
 /**
@@ -90,13 +91,16 @@ export async function showPreview(m: JobMessage, view: ProgressView, kb: InlineK
   }
 }
 
-/** Edits notify nobody: a long job's end also gets a short reply to the command (or to the job's message). */
+/**
+ * Edits notify nobody: a long job's end also gets a short reply to the command (or to the job's message). The result
+ * is already in the chat, so in a busy one the ping waits for other jobs' changes of state (the `notice` lane).
+ */
 export async function ping(m: JobMessage, text: string) {
   const to = m.deps.replyTo ?? m.id;
   const reply = to ? { reply_parameters: { message_id: to, allow_sending_without_reply: true } } : {};
-  await m.deps.api
-    .sendMessage(m.deps.chatId, text, { ...m.replyParams, ...reply })
-    .catch((err) => m.deps.logger.warn({ err }, 'could not send the ping'));
+  await inLane('notice', () => m.deps.api.sendMessage(m.deps.chatId, text, { ...m.replyParams, ...reply })).catch(
+    (err) => m.deps.logger.warn({ err }, 'could not send the ping'),
+  );
 }
 
 /** Edits the text, or the caption of a photo; after a restart the kind is learnt from Telegram's answer. */

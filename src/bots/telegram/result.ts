@@ -16,9 +16,10 @@ import { videoFacts } from './video.js';
  * turns a text message into a photo too), or is the whole answer when the job never got a message (it ended within
  * its grace, or a busy group's turn came for the result first). Several photos go as albums of up to ten and the
  * job's message becomes a numbered grid of them carrying the buttons (albums cannot carry buttons); videos, audio and
- * files go as their own messages, one above the upload cap as a download link.
+ * files go as their own messages, one above the upload cap as a download link. Returns 'edited' when the answer was
+ * only an edit of the job's message (which notifies nobody), 'posted' when it replied to the command with a new one.
  */
-export async function showResultIn(m: JobMessage, view: ResultView) {
+export async function showResultIn(m: JobMessage, view: ResultView): Promise<'edited' | 'posted'> {
   m.veil = view.spoiler ? { has_spoiler: true } : {};
   const caption = resultCaption(view, telegramLimits.caption);
   const images = view.files.filter((f) => f.kind === 'image');
@@ -36,14 +37,17 @@ export async function showResultIn(m: JobMessage, view: ResultView) {
   ];
   if (photos.length === 1 && files.length === 0) {
     const photo = photos[0] as Buffer;
-    if (m.id === undefined) return photoAsMessage(m, photo, caption, kb);
-    if (await photoInPlace(m, photo, caption, kb)) return;
+    if (m.id === undefined) {
+      await photoAsMessage(m, photo, caption, kb);
+      return 'posted';
+    }
+    if (await photoInPlace(m, photo, caption, kb)) return 'edited';
   }
   await sendPhotos(m, photos, caption);
   await sendFiles(m, files);
   const grid = images.map((f) => f.absolutePath);
-  if (await gridInPlace(m, grid, caption, kb)) return;
-  await showText(m, caption, kb);
+  if (!(await gridInPlace(m, grid, caption, kb))) await showText(m, caption, kb);
+  return 'posted';
 }
 
 /** The one photo with its buttons as a new message replying to the command: the whole answer. */

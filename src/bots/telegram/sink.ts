@@ -17,8 +17,9 @@ import { inLane } from './scheduled-api.js';
  * After that, progress edits the message in place; the result replaces it with the photo (editMessageMedia), or — for
  * several files — it becomes the buttons message under an album. Its sends wait for their turn in the chat's budget
  * (`slot`, the send scheduler): changes of state, percentages and heartbeats in their lanes, results and failures
- * first. A long job's end also gets a short reply to the command, since edits notify nobody. 429s are prevented by the
- * scheduler and waited out by auto-retry, so this code never loops on its own.
+ * first. A long job whose end is only an edit also gets a short reply to the command, since edits notify nobody (a
+ * result sent as a new reply notifies by itself). 429s are prevented by the scheduler and waited out by auto-retry,
+ * so this code never loops on its own.
  */
 export interface TelegramSinkDeps {
   api: Api;
@@ -68,10 +69,11 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
       await showText(m, view.text, kb);
     },
     async showResult(view) {
-      await showResultIn(m, view).catch((err) => Promise.reject(permanent(err)));
+      const how = await showResultIn(m, view).catch((err) => Promise.reject(permanent(err)));
       turns?.forget();
-      if (view.notify)
-        await ping(m, t(deps.locale, 'notify.done', { id: view.shortId, time: formatDuration(view.durationMs) }));
+      // A new message replying to the command notifies its user already; an edit notifies nobody.
+      const time = formatDuration(view.durationMs);
+      if (view.notify && how === 'edited') await ping(m, t(deps.locale, 'notify.done', { id: view.shortId, time }));
     },
     async showFailure(view) {
       await showText(m, view.text).catch((err) => Promise.reject(permanent(err)));
