@@ -74,10 +74,14 @@ export function startHeartbeat(deps: {
   const timer = setInterval(() => void beat(true), HEARTBEAT_EVERY_MS);
   timer.unref();
   return {
-    /** What this worker's ComfyUI can run (and why not the rest); frontends refuse jobs nobody can run. */
-    setCapabilities(workflows: string[], unsupported: Record<string, string>) {
+    /**
+     * What this worker's ComfyUI can run (and why not the rest); frontends refuse jobs nobody can run. Announced at
+     * once; the GPU's figures follow in a second beat (a slow /system_stats must not hold up "ready").
+     */
+    async setCapabilities(workflows: string[], unsupported: Record<string, string>) {
       capabilities = { workflows, unsupported };
-      return beat(true);
+      await beat(false);
+      if (deps.gpu) void beat(true);
     },
     setBusy(jobId: string | undefined) {
       busyJobId = jobId;
