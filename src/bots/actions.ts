@@ -63,8 +63,8 @@ export function decodeAction(data: string | undefined): Action | undefined {
   const m = /^v1:([a-z])(\d{0,2}):(.+)$/.exec(data ?? '');
   if (!m) return undefined;
   const [, k, n, arg] = m as unknown as [string, string, string, string];
-  if (k === 'g') return /^\d{1,4}$/.test(arg) ? { kind: 'page', page: Number(arg) } : undefined;
-  if (k === 't') return /^\d{1,4}$/.test(arg) && !n ? { kind: 'page', page: Number(arg), starred: true } : undefined;
+  if (k === 'g') return /^\d{1,6}$/.test(arg) ? { kind: 'page', page: Number(arg) } : undefined;
+  if (k === 't') return /^\d{1,6}$/.test(arg) && !n ? { kind: 'page', page: Number(arg), starred: true } : undefined;
   if (k === 'w') return arg === 'me' && !n ? { kind: 'me' } : undefined;
   if (k === 'n') return /^[a-z_]{1,13}$/.test(arg) && !n ? { kind: 'settings', view: arg } : undefined;
   if (k === 'e') return decodeSetting(n, arg);

@@ -13,6 +13,9 @@ describe('button payloads', () => {
     { kind: 'follow_up', jobId: id, index: 4, n: 3 },
     { kind: 'original', jobId: id, index: 2 },
     { kind: 'page', page: 12 },
+    // A heavy user's gallery runs past ten thousand pages.
+    { kind: 'page', page: 10_643 },
+    { kind: 'page', page: 10_643, starred: true },
     { kind: 'open', jobId: id },
   ];
 
