@@ -44,7 +44,10 @@ export interface ChatBudget {
   reserve: number;
 }
 
-/** A granted send; `release()` gives it back when nothing was sent after all. */
+/**
+ * A granted send; `release()` gives it back when nothing was sent after all. Every grant ends in one of the two: until
+ * then the bucket counts it as in flight.
+ */
 export interface SendGrant {
   release(): void;
   /**

@@ -18,9 +18,17 @@ interface LaneContext {
 
 const lanes = new AsyncLocalStorage<LaneContext>();
 
-/** Runs `fn` with its API calls in `lane`; `held` is a slot already granted, spent by the first call. */
-export function inLane<T>(lane: SendLane, fn: () => Promise<T>, held?: SendGrant): Promise<T> {
-  return lanes.run({ lane, held }, fn);
+/**
+ * Runs `fn` with its API calls in `lane`; `held` is a slot already granted, spent by the first call, or given back
+ * when `fn` made none (the budget counts a slot in flight until it is answered or given back).
+ */
+export async function inLane<T>(lane: SendLane, fn: () => Promise<T>, held?: SendGrant): Promise<T> {
+  const ctx: LaneContext = { lane, held };
+  try {
+    return await lanes.run(ctx, fn);
+  } finally {
+    ctx.held?.release();
+  }
 }
 
 /** The chat a call is addressed to; calls without one (getUpdates, getFile, answerCallbackQuery) pass straight. */
