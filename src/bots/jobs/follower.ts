@@ -201,6 +201,7 @@ export function createFollower(deps: FollowerDeps) {
             push();
           })
         : {};
+    let savedProgressAt = Number.NEGATIVE_INFINITY;
     const toRunning = () => {
       deps.positions.unwatch(record.id);
       if (state.phase !== 'queued') return false;
@@ -224,7 +225,12 @@ export function createFollower(deps: FollowerDeps) {
         if (state.phase === 'queued')
           deps.repo.markRunning(record.id, { comfyUrl: e.comfyUrl, promptId: record.id, at: e.startedAt });
         toRunning();
-        deps.repo.setProgress(record.id, e.percent);
+        // The history's percent is read after a restart and by /me: one write per progress interval is enough, where
+        // every event was an UPDATE (a dozen a job, the frontend's costliest statement).
+        if (now() - savedProgressAt >= deps.progressIntervalMs) {
+          deps.repo.setProgress(record.id, e.percent);
+          savedProgressAt = now();
+        }
         state = {
           ...e,
           phase: 'running',

@@ -204,6 +204,24 @@ describe('following a job to its end', () => {
     s.follower.close();
   });
 
+  it('keeps the percent in the history at most once per progress interval, not at every event', async () => {
+    const s = setup(); // progress interval: 1 s
+    const job = seedJob(s.repo, { status: 'queued' });
+    void s.follower.follow(job, recordingSink().sink);
+    await flush();
+    const progress = (percent: number) =>
+      s.on(job.id).progress({ percent, comfyUrl: 'http://gpu:8188', startedAt: Date.now() });
+    progress(10);
+    await vi.advanceTimersByTimeAsync(300);
+    progress(20);
+    progress(30);
+    expect(s.repo.get(job.id)?.progress).toBe(10);
+    await vi.advanceTimersByTimeAsync(700);
+    progress(40);
+    expect(s.repo.get(job.id)?.progress).toBe(40);
+    s.follower.close();
+  });
+
   it('delivers a result still owed from before a restart, without watching the queue', async () => {
     const s = setup();
     const owed = seedJob(s.repo, { status: 'succeeded', outputs: [imageOutput('x', 1)] });
