@@ -34,6 +34,8 @@ export interface DiscordFrontendDeps {
   followUpsOf?: (workflow: string) => readonly FollowUp[];
   /** Download links for results too large for the chat (when PUBLIC_URL is set). */
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
+  /** How long a new job's first edit waits for its result (default 1 s; 0: at once). */
+  firstMessageGraceMs?: number;
 }
 
 /**
@@ -77,6 +79,7 @@ export function createDiscordFrontend(deps: DiscordFrontendDeps) {
       canPost,
       ...pick(deps, 'handoverMs', 'rolloverMs', 'followUpsOf', 'linkFor'),
       scheduler,
+      graceMs: deps.firstMessageGraceMs,
       logger: log,
     });
 

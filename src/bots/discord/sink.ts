@@ -61,6 +61,8 @@ export interface DiscordSinkDeps {
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   /** The channel's send budget, shared with the other jobs there (discord.js would only wait out the 429s). */
   scheduler?: SendScheduler;
+  /** How long a new job's first edit waits for its result (default FIRST_MESSAGE_GRACE_MS; 0: at once). */
+  graceMs?: number;
 }
 
 /** Files sent with an edit are appended unless `attachments` lists what stays: these files replace the old ones. */
@@ -104,7 +106,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): ProgressSink & { mode(
   const turns = deps.scheduler && turnsIn(deps.scheduler, m);
   return {
     mode: () => (tokenUsable(m) ? 'interaction' : 'channel'),
-    graceMs: deps.token ? FIRST_MESSAGE_GRACE_MS : 0,
+    graceMs: deps.token ? (deps.graceMs ?? FIRST_MESSAGE_GRACE_MS) : 0,
 
     async showProgress(view: ProgressView) {
       const components = view.canCancel ? componentsOf([cancelRow(locale, view.jobId)]) : [];

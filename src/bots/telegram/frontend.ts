@@ -41,6 +41,8 @@ export interface TelegramFrontendDeps {
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   /** Webhook mode (TELEGRAM_WEBHOOK_URL) instead of long polling. */
   webhook?: WebhookOptions;
+  /** How long a new job's first message waits for its result (default 1 s; 0: at once). */
+  firstMessageGraceMs?: number;
 }
 
 /** Where a job's message is: under the command (and in its topic), or an existing message after a restart. */
@@ -73,6 +75,7 @@ export function createTelegramFrontend(deps: TelegramFrontendDeps) {
       linkFor: deps.linkFor,
       maxUploadBytes: uploadCap,
       scheduler,
+      graceMs: deps.firstMessageGraceMs,
       onMessage: (m) => tracked.id && deps.repo.setMessage(tracked.id, String(chatId), String(m)),
     });
     return tellingJobId(s, tracked);

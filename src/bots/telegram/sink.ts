@@ -41,6 +41,8 @@ export interface TelegramSinkDeps {
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   /** The chat's send budget, shared with every other job there; without it progress is sent at once. */
   scheduler?: SendScheduler;
+  /** How long a new job's first message waits for its result (default FIRST_MESSAGE_GRACE_MS; 0: at once). */
+  graceMs?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export function createTelegramSink(deps: TelegramSinkDeps): ProgressSink {
   const m = jobMessageOf(deps);
   const turns = deps.scheduler && turnsIn(deps.scheduler, deps.chatId);
   const sink: ProgressSink = {
-    graceMs: deps.messageId === undefined ? FIRST_MESSAGE_GRACE_MS : 0,
+    graceMs: deps.messageId === undefined ? (deps.graceMs ?? FIRST_MESSAGE_GRACE_MS) : 0,
     showActivity: () => showActivity(m),
     async showProgress(view: ProgressView) {
       const kb = view.canCancel ? keyboardOf([cancelRow(deps.locale, view.jobId)]) : undefined;
