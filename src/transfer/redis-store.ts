@@ -120,7 +120,8 @@ export function createRedisTransferStore(deps: RedisTransferStoreDeps): Transfer
       checkKey(group, 'x');
       try {
         const uploads = (await redis.hvals(indexKey(group))).map((v) => uploadOf(v) as Upload);
-        await redis.del(indexKey(group), ...uploads.map((u) => dataKey(group, u.id)));
+        // Every job is dropped once delivered; with one shared disk nothing was ever put, and no index means no keys.
+        if (uploads.length) await redis.del(indexKey(group), ...uploads.map((u) => dataKey(group, u.id)));
       } catch (err) {
         throw wrap('drop', group, err);
       }
