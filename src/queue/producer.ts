@@ -40,8 +40,8 @@ export interface Producer {
     jobId: string,
     workflow: string,
   ): Promise<{ state: string; result?: GenerationResult; failedReason?: string } | undefined>;
-  /** Workers whose heartbeat is fresh. */
-  onlineWorkers(): Promise<WorkerInfo[]>;
+  /** Workers whose heartbeat is fresh; `withModels: false` leaves out the model each ran last (one call less). */
+  onlineWorkers(opts?: { withModels?: boolean }): Promise<WorkerInfo[]>;
   /** Job counts summed over every workflow queue (prioritized jobs count as waiting). */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -171,7 +171,7 @@ export function createProducer(deps: ProducerDeps): Producer {
       };
     },
 
-    async onlineWorkers() {
+    async onlineWorkers({ withModels = true } = {}) {
       // Every job asks (is a worker able to run it?): the registry answers in one round trip and forgets the
       // workers whose heartbeat ran out. A worker of an earlier version is not in it, so a scan is the fallback.
       const registry = workersKey(prefix);
@@ -185,7 +185,7 @@ export function createProducer(deps: ProducerDeps): Producer {
       if (keys.length === 0) return [];
       const values = await redis.mget(keys);
       // The model each one ran last comes from the GPU table (warm-model routing), matched by ComfyUI.
-      const models = new Map((await gpus.list()).map((g) => [g.comfyUrl, g.model]));
+      const models = new Map(withModels ? (await gpus.list()).map((g) => [g.comfyUrl, g.model]) : []);
       return values.flatMap((v) => {
         if (!v) return [];
         try {

@@ -96,5 +96,7 @@ describe('the producer’s fair queue', () => {
     expect(await producer.onlineWorkers()).toEqual([
       { id: 'w1', comfyUrl: 'http://a', model: 'dreamshaper_8.safetensors' },
     ]);
+    // Who can run a job needs no models (asked for every job).
+    expect(await producer.onlineWorkers({ withModels: false })).toEqual([{ id: 'w1', comfyUrl: 'http://a' }]);
   });
 });

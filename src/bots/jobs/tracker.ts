@@ -67,7 +67,7 @@ export interface JobTrackerDeps {
 async function ensureRunnable(producer: Producer, workflow: string) {
   let workers: Awaited<ReturnType<Producer['onlineWorkers']>>;
   try {
-    workers = await producer.onlineWorkers();
+    workers = await producer.onlineWorkers({ withModels: false });
   } catch (err) {
     throw new UserError('error.queue_unavailable', {}, { cause: err });
   }
