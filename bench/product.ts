@@ -1,14 +1,16 @@
 /**
- * The product as users start it: `npm start -- <role>` as a child process (whatever the start script runs: tsx on
- * src/main.ts, or node on a compiled dist/main.js), with its memory and CPU read from /proc, so what the bench
- * measures is our process and not the bench's fakes. The process measured is the one that runs main: its pid is
- * read from the JSON log lines (pino writes `"pid"` on each), so npm, sh and a tsx launcher in between are not in
- * the numbers (their RSS is reported on the side). BENCH_CHILD_NODE_OPTIONS is given to the children as NODE_OPTIONS.
+ * The product as users start it: `npm start -- <role>` as a child process (whatever the start script runs: node on
+ * dist/main.js, built first when a source is newer, or tsx on src/main.ts), with its memory and CPU read from /proc, so
+ * what the bench measures is our process and not the bench's fakes. The process measured is the one that runs main: its
+ * pid is read from the JSON log lines (pino writes `"pid"` on each), so npm, sh and a tsx launcher in between are not
+ * in the numbers (their RSS is reported on the side). BENCH_CHILD_NODE_OPTIONS is given to the children as
+ * NODE_OPTIONS; with BENCH_CHILD_LOG_DIR set, each child's output is also written to a file there.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { staleSource } from '../src/app/code-layout.js';
 import type { FakeTelegram } from '../tests/fakes/telegram/server.js';
 import { TOKEN } from '../tests/support/telegram-harness.js';
 import { type BenchContext, sleep, until } from './lib.js';
@@ -120,11 +122,24 @@ const killQuietly = (pid: number, signal: NodeJS.Signals) => {
   }
 };
 
+let built: Promise<void> | undefined;
+/** `npm start` runs the compiled dist/ when the start script says so: built once a run when a source is newer. */
+function buildIfStale() {
+  built ??= (async () => {
+    const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as PackageJson).scripts;
+    if (!script?.start?.includes('dist/') || !script.build || !(await staleSource(root))) return;
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  })();
+  return built;
+}
+type PackageJson = { scripts?: Record<string, string> };
+
 /**
  * Starts `npm start -- <role>` with `env` on top of the bench's environment, and resolves once it has logged
  * "ready" (rejects with its output when it exits first or takes over `timeoutMs`). LOG_LEVEL must let info through.
  */
 export async function startProduct(role: Role, env: Record<string, string>, timeoutMs = 60_000) {
+  await buildIfStale();
   const child = spawn('npm', ['start', '--silent', '--', role], {
     cwd: root,
     env: { ...process.env, HTTP_PORT: '0', ...env },
@@ -135,8 +150,12 @@ export async function startProduct(role: Role, env: Record<string, string>, time
   let out = '';
   let lines = 0;
   let pid: number | undefined;
+  const logFile = process.env.BENCH_CHILD_LOG_DIR
+    ? path.join(process.env.BENCH_CHILD_LOG_DIR, `${role}-${Date.now()}-${child.pid}.log`)
+    : undefined;
   const onData = (d: Buffer) => {
     const s = d.toString();
+    if (logFile) appendFileSync(logFile, s);
     for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) lines++;
     out = (out + s).slice(-LOG_TAIL);
     pid ??= Number(/"pid":(\d+)/.exec(s)?.[1]) || undefined;
@@ -201,8 +220,11 @@ export function cpuMeter(procs: ProductProcess[]) {
   return () => procs.reduce((s, p, i) => s + p.cpuMs() - (at0[i] as number), 0);
 }
 
-/** Waits until the product's RSS has not moved by more than 1 MB for `quietMs`, then returns it (MB). */
-export async function settledRss(p: ProductProcess, quietMs = 1000, timeoutMs = 10_000) {
+/**
+ * The RSS (MB) once it has stopped moving (by more than 1 MB for `quietMs`; at most `timeoutMs`): right after a burst
+ * of jobs it still holds garbage that V8 returns within seconds of idling, which says nothing about what is kept.
+ */
+export async function settledRss(p: ProductProcess, quietMs = 3000, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   let last = p.rssMB();
   let since = Date.now();

@@ -1,19 +1,18 @@
 /**
- * memory: `npm start -- all` (bot + worker in one process, as users run it) as a child, an instant fake ComfyUI and
- * the fake Telegram in the bench process; users send /imagine in their private chats, 32 jobs in flight. The
- * child's RSS (VmRSS, /proc) after 500 jobs and after 5000 (each read once the process has been idle 2 s), the
- * growth between the two, and the peak sampled every 100 ms. Only the product's process is measured.
+ * memory: `npm start -- all` (bot + worker in one process, as users run it) as a child, an instant fake ComfyUI and the
+ * fake Telegram in the bench process; users send /imagine in their private chats, 32 jobs in flight. The child's RSS
+ * (VmRSS, /proc) after 500 jobs and after 5000 (each read once it has settled: unchanged for 3 s of idling, at most 15
+ * s), the growth between the two, and the peak sampled every 100 ms. Only the product's process is measured.
  */
 import { startFakeComfy } from '../../tests/fakes/comfy/server.js';
 import { startFakeTelegram } from '../../tests/fakes/telegram/server.js';
 import { fakeModels } from '../../tests/support/config.js';
 import { TOKEN } from '../../tests/support/telegram-harness.js';
-import { r1, scaled, sleep, type Scenario } from '../lib.js';
-import { productEnv, sampleRss, startProduct, telegramEnv } from '../product.js';
+import { r1, scaled, type Scenario } from '../lib.js';
+import { productEnv, sampleRss, settledRss, startProduct, telegramEnv } from '../product.js';
 import { telegramLoad } from '../telegram-load.js';
 
 const LANES = 32;
-const IDLE_MS = 2000;
 
 const scenario: Scenario = {
   name: 'memory',
@@ -34,11 +33,9 @@ const scenario: Scenario = {
       let rssEnd = 0;
       try {
         await load.run(first, LANES);
-        await sleep(IDLE_MS);
-        rssFirst = product.rssMB();
+        rssFirst = await settledRss(product);
         await load.run(total, LANES);
-        await sleep(IDLE_MS);
-        rssEnd = product.rssMB();
+        rssEnd = await settledRss(product);
       } catch (err) {
         throw new Error(`${(err as Error).message}; product log: ${product.tail().slice(-300)}`);
       } finally {
