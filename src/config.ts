@@ -66,6 +66,11 @@ export const configSchema = z
     PROGRESS_INTERVAL_S: z.coerce.number().min(0.5).max(60).default(3),
     /** "Still working · 0:41" after this long without news, so a silent node never looks dead. */
     HEARTBEAT_S: z.coerce.number().min(0.5).max(3600).default(10),
+    /**
+     * A new job's first message waits this long for the result: a job done by then is answered with its result alone
+     * (one message instead of two; Telegram shows "sending a photo…" meanwhile). 0: the job's message at once.
+     */
+    PROGRESS_GRACE_S: z.coerce.number().min(0).max(10).default(0),
     /** At most one new preview picture per progress message per this many seconds; 0 turns previews off. */
     PREVIEW_INTERVAL_S: z.coerce.number().min(0).max(3600).default(5),
     /** A job that took longer than this (from the command to its end) also pings its user when it ends. */
@@ -201,6 +206,7 @@ export const configSchema = z
       progressIntervalMs: Math.round(env.PROGRESS_INTERVAL_S * 1000),
       heartbeatMs: Math.round(env.HEARTBEAT_S * 1000),
       previewIntervalMs: Math.round(env.PREVIEW_INTERVAL_S * 1000),
+      progressGraceMs: Math.round(env.PROGRESS_GRACE_S * 1000),
       notifyAfterMs: Math.round(env.NOTIFY_AFTER_S * 1000),
       logLevel: env.LOG_LEVEL,
       queuePrefix: env.QUEUE_PREFIX,

@@ -97,6 +97,7 @@ export async function startBotRole(deps: {
       metrics: deps.http?.metrics,
       linkFor,
       webhook: telegramWebhook(config, deps.http),
+      firstMessageGraceMs: config.progressGraceMs,
     });
     lifecycle.onShutdown('telegram', () => tg.stop());
     pausers.push(() => tg.stop());
@@ -112,6 +113,7 @@ export async function startBotRole(deps: {
       metrics: deps.http?.metrics,
       linkFor,
       maxPromptChars: config.maxPromptChars,
+      firstMessageGraceMs: config.progressGraceMs,
     });
     lifecycle.onShutdown('discord', () => dc.stop());
     pausers.push(() => dc.pause());

@@ -42,6 +42,11 @@ export interface ChatBudget {
   window?: { limit: number; ms: number };
   /** Sends of the window that the lanes below `final` leave to results (heartbeats leave twice as many). */
   reserve: number;
+  /**
+   * Sends below results that may go back to back before their pace applies (default 1: none), so a quiet chat's new
+   * job is not held up by the previous job's result; the window's cap still holds.
+   */
+  paceBurst?: number;
 }
 
 /**
@@ -174,7 +179,8 @@ function earliest(c: Chat, lane: SendLane, t: number, keep = 0): number {
   const kept = lane === 'final' ? 0 : lane === 'heartbeat' ? 2 * reserve : reserve;
   const at = Math.max(c.blockedUntil, bucketFreeAt(c, keep, t), windowFreeAt(c, (w?.limit ?? 0) - kept, t));
   if (lane === 'final' || !w) return at;
-  return Math.max(at, c.paceAt);
+  const burst = c.budget.paceBurst ?? 1;
+  return Math.max(at, c.paceAt - (burst - 1) * (w.ms / Math.max(1, w.limit - reserve)));
 }
 
 const dropOlder = (sent: number[], t: number, ms: number) => {

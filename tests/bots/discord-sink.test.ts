@@ -91,6 +91,7 @@ describe('Discord progress with a live preview, and the ping after a long job', 
       handoverMs: 780_000,
       rolloverMs: 3_300_000,
       logger: memoryLogger().logger,
+      graceMs: 1000, // PROGRESS_GRACE_S=1
       scheduler,
     });
     const dir = mkdtempSync(path.join(tmpdir(), 'dc-'));

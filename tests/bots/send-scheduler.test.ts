@@ -36,8 +36,11 @@ function busiestWindow(times: number[], windowMs: number) {
 describe('per-chat send scheduler', () => {
   beforeEach(() => vi.useFakeTimers({ now: 0 }));
   afterEach(() => vi.useRealTimers());
-  /** Telegram's budgets, except that this group keeps 4 sends for results: below them, one send per 3.75 s. */
-  const roundGroup: ChatBudget = { ...telegramBudget(GROUP), reserve: 4 };
+  /**
+   * Telegram's budgets, except that this group keeps 4 sends for results (below them, one send per 3.75 s) and has
+   * no burst before that pace, so the order tests read plainly.
+   */
+  const roundGroup: ChatBudget = { ...telegramBudget(GROUP), reserve: 4, paceBurst: 1 };
   const scheduler = (real = false) =>
     createSendScheduler({
       budgetOf: (chat) => (chat === GROUP && !real ? roundGroup : telegramBudget(chat)),
@@ -54,6 +57,16 @@ describe('per-chat send scheduler', () => {
     expect(busiestWindow(granted, 60_000)).toBe(20);
     // Telegram's one-a-second rule holds too.
     expect(granted.every((t, i) => i === 0 || t - (granted[i - 1] as number) >= 1000)).toBe(true);
+  });
+
+  it('lets a quiet group take three sends below results back to back, then keeps the pace', async () => {
+    const s = scheduler(true);
+    const log: string[] = [];
+    for (const name of ['a', 'b', 'c', 'd']) void ask(s, GROUP, 'progress', log, name);
+    await vi.advanceTimersByTimeAsync(20_000);
+    // One a second (Telegram's rule for a group) for the burst of three; then one per 60 s / (20 − 1) ≈ 3.16 s.
+    expect(log.slice(0, 3)).toEqual(['a@0', 'b@1000', 'c@2000']);
+    expect(Number(log[3]?.split('@')[1])).toBeGreaterThan(3000);
   });
 
   it('serves a result before progress and heartbeats that were waiting longer', async () => {

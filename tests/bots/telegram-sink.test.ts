@@ -90,6 +90,7 @@ describe('Telegram progress message with a live preview', () => {
         messageId,
         locale: 'en',
         logger: memoryLogger().logger,
+        graceMs: 1000, // PROGRESS_GRACE_S=1
       });
     return { api, frame, command, sinkAt };
   }

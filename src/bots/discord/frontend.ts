@@ -43,7 +43,7 @@ export interface DiscordFrontendDeps {
  * one of them left to results. Interaction webhooks have buckets of their own, but a channel's jobs share this one
  * budget: discord.js would queue and wait out 429s, serving stale edits first.
  */
-export const discordBudget = (): ChatBudget => ({ window: { limit: 5, ms: 5_000 }, reserve: 1 });
+export const discordBudget = (): ChatBudget => ({ window: { limit: 5, ms: 5_000 }, reserve: 1, paceBurst: 3 });
 
 const pick = <T, K extends keyof T>(o: T, ...keys: K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 

@@ -29,8 +29,8 @@ import type { SendGrant, SendLane, SendScheduler } from '../send-scheduler.js';
  *   a fresh one, and an edit answered with 30046 rolls over at once.
  * - A live preview picture rides on progress edits as the message's one attachment (replaced, never appended).
  * - Every call that posts or edits a message in the channel takes a turn in the channel's budget: progress in the lane
- *   the reporter asked for (`slot`), results, failures and pings first. A new job's first edit waits
- *   FIRST_MESSAGE_GRACE_MS under the deferred reply's "thinking…": a job done by then gets one edit, its result.
+ *   the reporter asked for (`slot`), results, failures and pings first. A new job's first edit may wait
+ *   a grace (PROGRESS_GRACE_S, default 0) under the deferred reply's "thinking…": a job done by then gets one edit.
  * - A long job's end also pings the user: a channel message mentioning only them (an edit notifies nobody); a result
  *   posted after the token already mentions them.
  * 429s are waited out by discord.js's REST queue; the reporter keeps at most one edit in flight per message.
@@ -61,7 +61,7 @@ export interface DiscordSinkDeps {
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   /** The channel's send budget, shared with the other jobs there (discord.js would only wait out the 429s). */
   scheduler?: SendScheduler;
-  /** How long a new job's first edit waits for its result (default FIRST_MESSAGE_GRACE_MS; 0: at once). */
+  /** How long a new job's first edit waits for its result (PROGRESS_GRACE_S; default 0: at once). */
   graceMs?: number;
 }
 
@@ -77,8 +77,8 @@ const permanent = (err: unknown) =>
     ? new PermanentDeliveryError(err.message, { cause: err })
     : err;
 
-/** How long a new job's first edit waits under "thinking…" for the job to end (see the Telegram sink). */
-export const FIRST_MESSAGE_GRACE_MS = 1_000;
+/** How long a new job's first edit waits under "thinking…" for the job to end, unless configured (Telegram sink). */
+export const FIRST_MESSAGE_GRACE_MS = 0;
 
 /** Where the job's status lives now, and the channel turn its next REST call spends. */
 interface StatusMessage {

@@ -64,7 +64,7 @@ export function scheduledCalls(scheduler: SendScheduler): Transformer {
 export const telegramBudget = (chatId: string): ChatBudget =>
   /^\d+$/.test(chatId)
     ? { bucket: { burst: 3, everyMs: 1_000 }, reserve: 0 }
-    : { bucket: { burst: 1, everyMs: 1_000 }, window: { limit: 20, ms: 60_000 }, reserve: 1 };
+    : { bucket: { burst: 1, everyMs: 1_000 }, window: { limit: 20, ms: 60_000 }, reserve: 1, paceBurst: 3 };
 
 /** The cap over all chats together: about 30 messages a second (docs/platforms.md §2.4). */
 export const telegramGlobalBudget = { limit: 30, windowMs: 1_000 };

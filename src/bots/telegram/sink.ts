@@ -12,8 +12,9 @@ import { inLane } from './scheduled-api.js';
 
 /**
  * One job's message in a Telegram chat (job-message.ts), its result (result.ts), and its turns in the chat's budget.
- * A new job's first message waits FIRST_MESSAGE_GRACE_MS: a job done by then is answered with its result alone (one
- * send instead of a "queued" message, edits and the result), while a private chat shows "sending a photo…" meanwhile.
+ * A new job's first message may wait a grace (PROGRESS_GRACE_S, default 0: at once): a job done by then is answered
+ * with its result alone (one send instead of a "queued" message, edits and the result), while a private chat shows
+ * "sending a photo…" meanwhile.
  * After that, progress edits the message in place; the result replaces it with the photo (editMessageMedia), or — for
  * several files — it becomes the buttons message under an album. Its sends wait for their turn in the chat's budget
  * (`slot`, the send scheduler): changes of state, percentages and heartbeats in their lanes, results and failures
@@ -41,15 +42,15 @@ export interface TelegramSinkDeps {
   linkFor?: (relativePath: string) => { url: string; hours: number } | undefined;
   /** The chat's send budget, shared with every other job there; without it progress is sent at once. */
   scheduler?: SendScheduler;
-  /** How long a new job's first message waits for its result (default FIRST_MESSAGE_GRACE_MS; 0: at once). */
+  /** How long a new job's first message waits for its result (PROGRESS_GRACE_S; default 0: at once). */
   graceMs?: number;
 }
 
 /**
- * How long a new job's first message waits for the job to end: a job done within it gets one message, its result.
- * A second: what still reads as an immediate answer, while the chat action shows the bot is at it.
+ * How long a new job's first message waits for the job to end, unless configured: none. Every job gets its message at
+ * once, which every client shows the same way; PROGRESS_GRACE_S=1 trades it for one send per fast job.
  */
-export const FIRST_MESSAGE_GRACE_MS = 1_000;
+export const FIRST_MESSAGE_GRACE_MS = 0;
 
 /** Telegram errors a retry cannot fix: the bot was blocked or removed, the chat is gone, it may not write there. */
 const permanent = (err: unknown) =>
