@@ -261,7 +261,7 @@ export function telegramCases(
     'v1:x:deadbeef',
     'v1:u:deadbeef',
     'v1:u100:deadbeef',
-    'v1:g:12345',
+    'v1:g:1234567', // past the six digits a page may have
     'v1:g:-1',
     'v1:g:',
     'v1:',
