@@ -107,6 +107,13 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
     emit(now ? { kind: 'reachable' } : { kind: 'unreachable', reason: (err as Error).message });
   };
 
+  /** The prompt runs on ComfyUI (seen on the socket or in /queue): said once. */
+  const markStarted = () => {
+    if (started) return;
+    started = true;
+    emit({ kind: 'started' });
+  };
+
   /** Ask ComfyUI where the prompt is; settles the run when it has finished or vanished. */
   async function poll(reason: string) {
     // Before the prompt is submitted, "not in the queue" would wrongly read as lost.
@@ -122,10 +129,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       }
       const q = await client.queue();
       if (q.running.includes(promptId)) {
-        if (!started) {
-          started = true;
-          emit({ kind: 'started' });
-        }
+        markStarted();
         return;
       }
       const pos = q.pending.indexOf(promptId);
@@ -180,10 +184,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       return;
     }
     lastActivity = Date.now();
-    if (!started && m.type !== 'execution_error' && m.type !== 'execution_interrupted') {
-      started = true;
-      emit({ kind: 'started' });
-    }
+    if (m.type !== 'execution_error' && m.type !== 'execution_interrupted') markStarted();
     switch (m.type) {
       case 'execution_cached':
         emit({ kind: 'cached', nodes: m.data.nodes });
@@ -263,10 +264,7 @@ export async function runPrompt(deps: RunDeps, opts: RunOptions): Promise<RunRes
       if (entry) return finish(outcomeOf(entry));
       const q = await client.queue();
       if (q.running.includes(promptId)) {
-        if (!started) {
-          started = true;
-          emit({ kind: 'started' });
-        }
+        markStarted();
         return;
       }
       log.info('withdrawn from the ComfyUI queue before it started');
